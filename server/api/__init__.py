@@ -1,0 +1,1 @@
+"""The HTTP API: schemas, dependencies and one router per resource."""

@@ -1,0 +1,76 @@
+"""Login: challenge, token, logout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Response, status
+
+from server import auth
+from server.api.deps import BearerToken, CurrentAccount, Now, SessionDep, StateDep, rate_limit
+from server.api.schemas import ChallengeCreate, ChallengeOut, LoginRequest, TokenOut
+from server.api.views import me_view
+from server.identity import b64encode
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+
+
+@router.post(
+    "/challenges",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[rate_limit("auth_limiter")],
+    summary="Get a nonce to sign with the device's identity key",
+)
+async def create_challenge(
+    body: ChallengeCreate, session: SessionDep, state: StateDep, now: Now
+) -> ChallengeOut:
+    challenge = await auth.issue_challenge(
+        session,
+        identity_key_b64=body.identity_key,
+        ttl=timedelta(seconds=state.settings.challenge_ttl_seconds),
+        now=now,
+    )
+    await session.commit()
+    return ChallengeOut(
+        challenge_id=challenge.id,
+        nonce=b64encode(challenge.nonce),
+        origin=state.settings.origin,
+        expires_at=challenge.expires_at,
+    )
+
+
+@router.post(
+    "/tokens",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[rate_limit("auth_limiter")],
+    summary="Exchange a signed challenge for a bearer token",
+)
+async def create_token(
+    body: LoginRequest, session: SessionDep, state: StateDep, now: Now
+) -> TokenOut:
+    account, issued = await auth.login(
+        session,
+        challenge_id=body.challenge_id,
+        signature_b64=body.signature,
+        origin=state.settings.origin,
+        ttl=timedelta(seconds=state.settings.token_ttl_seconds),
+        now=now,
+    )
+    me = await me_view(session, account=account)
+    await session.commit()
+    return TokenOut(token=issued.token, expires_at=issued.expires_at, me=me)
+
+
+@router.delete(
+    "/tokens/current",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Log out: revoke the token of this request",
+)
+async def delete_token(
+    _account: CurrentAccount, token: BearerToken, session: SessionDep, now: Now
+) -> Response:
+    await auth.logout(session, token=token, now=now)
+    await session.commit()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

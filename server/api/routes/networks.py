@@ -1,0 +1,31 @@
+"""The caller's network, for network admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from server import directory
+from server.api.deps import RequireRole, SessionDep
+from server.api.schemas import NetworkOut, OrgOut
+from server.db.models import Account
+from server.roles import Role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["networks"])
+NetworkAdmin = Annotated[Account, Depends(RequireRole(Role.NETWORK_ADMIN))]
+
+
+@router.get("/network", summary="The caller's network and its institutions")
+async def my_network(admin: NetworkAdmin, session: SessionDep) -> NetworkOut:
+    institution = await directory.get_institution(session, institution_id=admin.institution_id)
+    network = await directory.get_network(session, network_id=institution.network_id)
+    members = await directory.list_institutions(session, network_id=network.id)
+    return NetworkOut(
+        id=network.id,
+        slug=network.slug,
+        name=network.name,
+        institutions=[OrgOut(id=i.id, slug=i.slug, name=i.name) for i in members],
+    )

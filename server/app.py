@@ -1,0 +1,61 @@
+"""The application factory. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from server.api.routes import accounts, auth, health, invites, networks
+from server.api.state import AppState
+from server.config import Settings, get_settings
+from server.db.engine import Database
+from server.keys import load_server_keys
+from server.metrics import Metrics, MetricsMiddleware
+from server.problems import install_problem_handlers
+from server.ratelimit import RateLimiter
+
+__all__ = ["create_app", "create_app_from_env"]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> FastAPI:
+    """Build a Peerhaven app for `settings`. The database must already be migrated."""
+    state = AppState(
+        settings=settings,
+        db=Database(settings.database_url),
+        keys=load_server_keys(settings),
+        metrics=Metrics(),
+        clock=clock,
+        auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
+        registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.db.dispose()
+
+    app = FastAPI(
+        title="Peerhaven",
+        version="0.1.0",
+        summary="Confidential, end-to-end encrypted peer support for clinicians.",
+        lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,
+    )
+    app.state.peerhaven = state
+    install_problem_handlers(app)
+    for module in (health, auth, accounts, invites, networks):
+        app.include_router(module.router)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory`: settings from the environment."""
+    return create_app(get_settings())

@@ -1,0 +1,80 @@
+"""Runtime configuration: one `Settings` class, read from `PEERHAVEN_*` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PLACEHOLDER_SECRETS", "Settings", "get_settings"]
+
+# Values people paste from examples; production refuses them.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "secret", "placeholder", "xxx", "todo"}
+)
+MIN_SECRET_CHARS = 43  # 32 bytes in base64url
+
+
+class Settings(BaseSettings):
+    """Every knob of a Peerhaven deployment, with safe embedded defaults.
+
+    Limits (sizes, rates, counts, lifetimes) live here so that operators can see and tune them.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="PEERHAVEN_", extra="ignore", frozen=True)
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = Path("var")
+    database_url: str = "sqlite+aiosqlite:///./var/peerhaven.db"
+    redis_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    public_origin: str | None = Field(
+        default=None,
+        description="Origin that clients sign into login challenges; defaults to http://host:port.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    # Server secrets; generated under data_dir on first start unless given (refused in production
+    # when missing or a placeholder).
+    franking_secret: SecretStr | None = None
+
+    # Lifetimes.
+    token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
+    challenge_ttl_seconds: int = Field(default=120, ge=10, le=3600)
+    invite_ttl_hours: int = Field(default=14 * 24, ge=1, le=90 * 24)
+
+    # Limits.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    auth_attempts_per_minute: int = Field(default=20, ge=1)
+    registrations_per_hour: int = Field(default=20, ge=1)
+    max_open_invites_per_institution: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secrets(self) -> Settings:
+        if self.env == "production":
+            secret = self.franking_secret.get_secret_value() if self.franking_secret else ""
+            if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_CHARS:
+                raise ValueError(
+                    "production mode needs PEERHAVEN_FRANKING_SECRET: at least 32 random bytes "
+                    "(43+ base64url characters), not a placeholder"
+                )
+        return self
+
+    @property
+    def origin(self) -> str:
+        """The origin bound into login and registration signatures."""
+        return self.public_origin or f"http://{self.host}:{self.port}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once (tests build their own `Settings`)."""
+    return Settings()

@@ -1,0 +1,1 @@
+"""Persistence: tables, engine and repository functions. The caller owns the transaction."""

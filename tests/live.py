@@ -1,0 +1,53 @@
+"""A real Peerhaven: migrated database, uvicorn on a free port in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+import uvicorn
+
+from server import migrate
+from server.app import create_app
+from server.config import Settings
+
+__all__ = ["LiveServer", "serve"]
+
+
+@dataclass
+class LiveServer:
+    settings: Settings
+    base_url: str
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=10.0)
+
+
+@contextmanager
+def serve(settings: Settings) -> Iterator[LiveServer]:
+    """Migrate `settings.database_url`, then serve the app until the block ends."""
+    migrate.upgrade(settings.database_url)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = settings.model_copy(update={"port": port})
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            if not thread.is_alive():
+                raise RuntimeError("the server thread died while starting")
+            threading.Event().wait(0.02)
+        yield LiveServer(settings=settings, base_url=f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
