@@ -13,6 +13,7 @@ from server.api.state import AppState
 from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.keys import load_server_keys
+from server.limits import BodyLimit
 from server.metrics import Metrics, MetricsMiddleware
 from server.problems import install_problem_handlers
 from server.ratelimit import RateLimiter
@@ -46,12 +47,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         version="0.1.0",
         summary="Confidential, end-to-end encrypted peer support for clinicians.",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
     for module in (health, auth, accounts, invites, networks):
         app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
 

@@ -52,7 +52,12 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 
 async def _on_http_exception(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
-    titles = {404: "Not found", 405: "Method not allowed", 401: "Not authenticated"}
+    titles = {
+        401: "Not authenticated",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Payload too large",
+    }
     title = titles.get(exc.status_code, "Error")
     return _problem(exc.status_code, title, str(exc.detail), headers=exc.headers)
 

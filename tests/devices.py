@@ -45,9 +45,7 @@ class Device:
 
     def sign_challenge(self, challenge: dict[str, Any]) -> str:
         nonce = b64decode(challenge["nonce"], field="nonce")
-        message = login_message(
-            origin=challenge["origin"], nonce=nonce, identity_key=self.public
-        )
+        message = login_message(origin=challenge["origin"], nonce=nonce, identity_key=self.public)
         return b64encode(self.key.sign(message).signature)
 
     def login(self, client: httpx.Client) -> str:

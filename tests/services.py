@@ -20,7 +20,11 @@ import pytest
 
 __all__ = ["PostgresServer", "RedisServer", "free_port", "missing_service", "start_postgres"]
 
-PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
+PG_BIN_DIRS = (
+    "/usr/lib/postgresql/15/bin",
+    "/usr/lib/postgresql/16/bin",
+    "/usr/lib/postgresql/17/bin",
+)
 
 
 def missing_service(what: str) -> None:
@@ -101,7 +105,9 @@ def start_postgres() -> Iterator[PostgresServer]:
          "-E", "UTF8", "--no-sync"],
         check=True, capture_output=True,
     )  # fmt: skip
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
+    )
     subprocess.run(
         [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-o", options, "-l",
          str(root / "log"), "-w", "start"],

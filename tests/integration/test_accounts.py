@@ -60,7 +60,10 @@ def test_register_login_me_logout(world: World) -> None:
     hashes = world.run(stored)
     assert len(hashes) == 1 and token.encode() not in hashes[0]
 
-    assert world.client.delete("/api/v1/auth/tokens/current", headers=device.headers).status_code == 204
+    assert (
+        world.client.delete("/api/v1/auth/tokens/current", headers=device.headers).status_code
+        == 204
+    )
     assert_problem(world.client.get("/api/v1/me", headers=device.headers), 401, "revoked")
 
 
@@ -149,7 +152,10 @@ def test_challenges_are_single_use_and_expire(world: World) -> None:
     challenge = world.client.post(
         "/api/v1/auth/challenges", json={"identity_key": device.public_b64}
     ).json()
-    login = {"challenge_id": challenge["challenge_id"], "signature": device.sign_challenge(challenge)}
+    login = {
+        "challenge_id": challenge["challenge_id"],
+        "signature": device.sign_challenge(challenge),
+    }
     assert world.client.post("/api/v1/auth/tokens", json=login).status_code == 201
     tokens = count(world, AccessToken)
     assert_problem(world.client.post("/api/v1/auth/tokens", json=login), 401, "challenge")
@@ -168,7 +174,10 @@ def test_challenges_are_single_use_and_expire(world: World) -> None:
         )
 
     world.run(expire)
-    login = {"challenge_id": challenge["challenge_id"], "signature": device.sign_challenge(challenge)}
+    login = {
+        "challenge_id": challenge["challenge_id"],
+        "signature": device.sign_challenge(challenge),
+    }
     assert_problem(world.client.post("/api/v1/auth/tokens", json=login), 401, "expired")
     assert count(world, AccessToken) == tokens
 
@@ -186,7 +195,9 @@ def test_login_with_wrong_key_or_unregistered_key_fails(world: World) -> None:
              "signature": stranger.sign_challenge(challenge.json())}  # fmt: skip
     assert_problem(world.client.post("/api/v1/auth/tokens", json=login), 401, "login failed")
     # A challenge for the device signed by someone else fails, and burns nothing.
-    challenge = world.client.post("/api/v1/auth/challenges", json={"identity_key": device.public_b64})
+    challenge = world.client.post(
+        "/api/v1/auth/challenges", json={"identity_key": device.public_b64}
+    )
     forged = {"challenge_id": challenge.json()["challenge_id"],
               "signature": stranger.sign_challenge(challenge.json())}  # fmt: skip
     assert_problem(world.client.post("/api/v1/auth/tokens", json=forged), 401, "login failed")
