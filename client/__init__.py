@@ -1,0 +1,36 @@
+"""Peerhaven's Python client SDK: talks HTTP to a server, keeps keys in encrypted keystores.
+
+    client = Peerhaven("http://127.0.0.1:8000", keys=KeyFolder(path, passphrase))
+    client.register(invite_code); client.login()
+    client.set_profile(specialty="207P00000X", years_experience=8, ...)
+    request = client.request_support(["adverse-event"])
+    ...
+    room = client.join_room(room_id); session = client.start_session(room_id)
+
+Errors from the server arrive as :class:`ApiError` carrying the problem details.
+"""
+
+from client.api import Peerhaven
+from client.errors import ApiError, ClientError
+from client.keyfolder import KeyFolder
+from client.messages import (
+    LOGIN_LABEL,
+    REGISTER_LABEL,
+    ROOM_IDENTITY_DOMAIN,
+    login_message,
+    registration_message,
+    room_identity_payload,
+)
+
+__all__ = [
+    "LOGIN_LABEL",
+    "REGISTER_LABEL",
+    "ROOM_IDENTITY_DOMAIN",
+    "ApiError",
+    "ClientError",
+    "KeyFolder",
+    "Peerhaven",
+    "login_message",
+    "registration_message",
+    "room_identity_payload",
+]

@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from server.api.routes import accounts, auth, health, invites, networks
+from server.api.routes import accounts, auth, health, invites, networks, profiles, rooms, support
 from server.api.state import AppState
 from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.keys import load_server_keys
 from server.limits import BodyLimit
+from server.matchmaker import background_jobs
 from server.metrics import Metrics, MetricsMiddleware
 from server.problems import install_problem_handlers
 from server.ratelimit import RateLimiter
@@ -39,8 +40,15 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        await state.db.dispose()
+        jobs = background_jobs(state.db, settings=settings, clock=clock)
+        for job in jobs:
+            job.start()
+        try:
+            yield
+        finally:
+            for job in jobs:
+                await job.stop()
+            await state.db.dispose()
 
     app = FastAPI(
         title="Peerhaven",
@@ -50,7 +58,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
-    for module in (health, auth, accounts, invites, networks):
+    for module in (health, auth, accounts, invites, networks, profiles, support, rooms):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)

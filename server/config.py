@@ -53,6 +53,25 @@ class Settings(BaseSettings):
     registrations_per_hour: int = Field(default=20, ge=1)
     max_open_invites_per_institution: int = Field(default=500, ge=1)
 
+    # Support requests, offers and rooms.
+    offer_ttl_seconds: int = Field(default=600, ge=1, le=7 * 24 * 3600)
+    offer_sweep_seconds: float = Field(
+        default=5.0, ge=0, le=3600, description="How often expired offers move on; 0 disables."
+    )
+    match_candidates: int = Field(default=5, ge=1, le=100)
+    batch_window_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        le=3600,
+        description="Pool routine requests and assign them jointly this often; 0: off.",
+    )
+    max_one_time_prekeys: int = Field(default=100, ge=1, le=1000)
+    crisis_resources: tuple[str, ...] = (
+        "If you are in immediate danger, call your local emergency number.",
+        "US: call or text 988 (Suicide & Crisis Lifeline), any time.",
+        "US: Physician Support Line 1-888-409-0141 (free, confidential, for physicians).",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env == "production":

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.services import PostgresServer, start_postgres
+from tests.services import PostgresServer, RedisServer, start_postgres, start_redis
 
 settings.register_profile(
     "peerhaven", deadline=None, max_examples=50, suppress_health_check=[HealthCheck.too_slow]
@@ -30,3 +30,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite+aiosqlite:///{tmp_path / 'peerhaven.db'}"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.create_database(f"t_{uuid.uuid4().hex[:16]}")
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A fresh Redis (append-only file in a temp dir) for this test alone."""
+    yield from start_redis()

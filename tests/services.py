@@ -18,7 +18,14 @@ from pathlib import Path
 
 import pytest
 
-__all__ = ["PostgresServer", "RedisServer", "free_port", "missing_service", "start_postgres"]
+__all__ = [
+    "PostgresServer",
+    "RedisServer",
+    "free_port",
+    "missing_service",
+    "start_postgres",
+    "start_redis",
+]
 
 PG_BIN_DIRS = (
     "/usr/lib/postgresql/15/bin",

@@ -4,13 +4,29 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from server.db.types import UTCDateTime
 
-__all__ = ["AccessToken", "Account", "Institution", "Invite", "LoginChallenge", "Network"]
+__all__ = [
+    "AccessToken",
+    "Account",
+    "Block",
+    "Institution",
+    "Invite",
+    "LoginChallenge",
+    "Network",
+    "Offer",
+    "OneTimePreKey",
+    "Profile",
+    "Room",
+    "RoomMember",
+    "SupportRequest",
+    "SupporterProfile",
+]
 
 
 def _utc(*, nullable: bool = False, index: bool = False) -> sa.Column[datetime]:
@@ -95,3 +111,138 @@ class AccessToken(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
     expires_at: datetime = Field(sa_column=_utc(index=True))
     revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+def _json() -> sa.Column[Any]:
+    return sa.Column(sa.JSON(), nullable=False)
+
+
+class Profile(SQLModel, table=True):
+    """What matching knows about a clinician (supporters have one too)."""
+
+    __tablename__ = "profiles"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    specialty: str = Field(max_length=32)
+    years_experience: int
+    career_stage: str = Field(max_length=32)
+    languages: list[str] = Field(sa_column=_json())
+    time_zone: str = Field(max_length=64)
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class SupporterProfile(SQLModel, table=True):
+    """A supporter's offer to help: expertise, caps and availability.
+
+    `lock_version` exists to be written: reserving this supporter's capacity starts by bumping it,
+    which serialises concurrent reservations for one supporter on every backend.
+    """
+
+    __tablename__ = "supporter_profiles"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    topic_expertise: list[str] = Field(sa_column=_json())
+    concurrent_cap: int
+    weekly_cap: int
+    available: bool
+    daily_hours: list[list[int]] = Field(sa_column=_json())
+    lock_version: int = Field(default=0)
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class SupportRequest(SQLModel, table=True):
+    """A clinician asking for a peer. `open_for` is the requester while the request is open, and
+    NULL after: its unique constraint is the "one open request per clinician" rule."""
+
+    __tablename__ = "support_requests"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    requester_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    open_for: uuid.UUID | None = Field(default=None, foreign_key="accounts.id", unique=True)
+    status: str = Field(max_length=16)
+    topics: list[str] = Field(sa_column=_json())
+    urgency: str = Field(max_length=16)
+    languages: list[str] = Field(sa_column=_json())
+    same_specialty_only: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class Offer(SQLModel, table=True):
+    """A request offered to one supporter. A pending offer holds one unit of their capacity."""
+
+    __tablename__ = "offers"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="support_requests.id", index=True)
+    supporter_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    status: str = Field(max_length=16)
+    score: float
+    explanation: list[str] = Field(sa_column=_json())
+    created_at: datetime = Field(sa_column=_utc(index=True))
+    expires_at: datetime = Field(sa_column=_utc(index=True))
+    responded_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class Room(SQLModel, table=True):
+    """Two people talking under pseudonyms, created when a supporter accepts an offer."""
+
+    __tablename__ = "rooms"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    request_id: uuid.UUID = Field(foreign_key="support_requests.id", unique=True)
+    topics: list[str] = Field(sa_column=_json())
+    created_at: datetime = Field(sa_column=_utc())
+    closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class RoomMember(SQLModel, table=True):
+    """A member of a room: the room-scoped identity and prekey, and the pseudonym the peer sees.
+
+    `id` doubles as the member's device id inside the room; it says nothing about the account.
+    """
+
+    __tablename__ = "room_members"
+    __table_args__ = (sa.UniqueConstraint("room_id", "account_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    room_id: uuid.UUID = Field(foreign_key="rooms.id", index=True)
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    role: str = Field(max_length=16)
+    handle: str = Field(max_length=64)
+    specialty_label: str = Field(max_length=200)
+    experience_band: str = Field(max_length=32)
+    identity_key: bytes | None = Field(
+        default=None, sa_column=sa.Column(sa.LargeBinary(32), nullable=True, unique=True)
+    )
+    signed_prekey_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    signed_prekey: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(32)))
+    signed_prekey_signature: bytes | None = Field(
+        default=None, sa_column=sa.Column(sa.LargeBinary(64))
+    )
+    joined_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    left_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class OneTimePreKey(SQLModel, table=True):
+    """A one-time prekey of a room member; `claimed_at` is set when it is served, exactly once."""
+
+    __tablename__ = "one_time_prekeys"
+    __table_args__ = (sa.UniqueConstraint("member_id", "key_id"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    member_id: uuid.UUID = Field(foreign_key="room_members.id", index=True)
+    key_id: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    public_key: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    uploaded_at: datetime = Field(sa_column=_utc())
+    claimed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class Block(SQLModel, table=True):
+    """`blocker` never wants to meet `blocked` again; matching honours it in both directions."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    blocked_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    created_at: datetime = Field(sa_column=_utc())

@@ -16,6 +16,8 @@ from tests.integration.conftest import World
 PUBLIC = None
 ALL = frozenset(Role)
 ADMINS = frozenset({Role.INSTITUTION_ADMIN, Role.NETWORK_ADMIN})
+ASKERS = frozenset({Role.CLINICIAN, Role.SUPPORTER})  # those with a profile, requests and rooms
+SUPPORTERS = frozenset({Role.SUPPORTER})
 
 POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/accounts"): PUBLIC,
@@ -26,6 +28,26 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/institutions/{institution_id}/invites"): ADMINS,
     ("DELETE", "/api/v1/invites/{invite_id}"): ADMINS,
     ("GET", "/api/v1/network"): frozenset({Role.NETWORK_ADMIN}),
+    ("GET", "/api/v1/specialties"): ALL,
+    ("GET", "/api/v1/profile"): ASKERS,
+    ("PUT", "/api/v1/profile"): ASKERS,
+    ("GET", "/api/v1/supporter-profile"): SUPPORTERS,
+    ("PUT", "/api/v1/supporter-profile"): SUPPORTERS,
+    ("PUT", "/api/v1/supporter-profile/availability"): SUPPORTERS,
+    ("POST", "/api/v1/support-requests"): ASKERS,
+    ("GET", "/api/v1/support-requests/{request_id}"): ASKERS,
+    ("POST", "/api/v1/support-requests/{request_id}/cancel"): ASKERS,
+    ("GET", "/api/v1/offers"): SUPPORTERS,
+    ("POST", "/api/v1/offers/{offer_id}/accept"): SUPPORTERS,
+    ("POST", "/api/v1/offers/{offer_id}/decline"): SUPPORTERS,
+    ("GET", "/api/v1/rooms"): ASKERS,
+    ("GET", "/api/v1/rooms/{room_id}"): ASKERS,
+    ("PUT", "/api/v1/rooms/{room_id}/identity"): ASKERS,
+    ("POST", "/api/v1/rooms/{room_id}/prekeys"): ASKERS,
+    ("POST", "/api/v1/rooms/{room_id}/peer-bundle"): ASKERS,
+    ("POST", "/api/v1/rooms/{room_id}/leave"): ASKERS,
+    ("POST", "/api/v1/rooms/{room_id}/close"): ASKERS,
+    ("POST", "/api/v1/rooms/{room_id}/block"): ASKERS,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

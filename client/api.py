@@ -1,0 +1,367 @@
+"""The SDK: one `Peerhaven` object per device, speaking the HTTP API with httpx.
+
+Methods return the server's JSON (dicts) and raise :class:`ApiError` for problem details. Key
+material never leaves the :class:`KeyFolder` except as public keys and signatures.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+import httpx
+
+from client.errors import ApiError
+from client.keyfolder import KeyFolder
+from client.messages import (
+    ROOM_IDENTITY_DOMAIN,
+    login_message,
+    registration_message,
+    room_identity_payload,
+)
+from crypto import (
+    Envelope,
+    IdentityKeyPair,
+    Keystore,
+    OneTimePreKey,
+    PreKeyBundle,
+    ReceivedMessage,
+    Session,
+    SignedPreKey,
+    accept_session,
+    initiate_session,
+    safety_number,
+    sign_with_domain,
+)
+
+__all__ = ["Peerhaven"]
+
+Json = dict[str, Any]
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _room(room_id: str | uuid.UUID) -> str:
+    return str(uuid.UUID(str(room_id)))  # canonical, and safe as a file name
+
+
+class Peerhaven:
+    """A device talking to one Peerhaven server."""
+
+    def __init__(self, base_url: str, *, keys: KeyFolder, http: httpx.Client | None = None) -> None:
+        self.keys = keys
+        self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
+        self._token: str | None = None
+        self._origin: str | None = None
+
+    def __repr__(self) -> str:
+        return f"Peerhaven({str(self.http.base_url)!r}, logged_in={self._token is not None})"
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Peerhaven:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _call(self, method: str, path: str, json: Any = None, *, auth: bool = True) -> Any:
+        headers = {}
+        if auth:
+            if self._token is None:
+                raise RuntimeError("log in first")
+            headers["Authorization"] = f"Bearer {self._token}"
+        response = self.http.request(method, path, json=json, headers=headers)
+        if response.is_success:
+            return response.json() if response.content else None
+        try:
+            problem = response.json()
+            title, detail = str(problem.get("title", "")), str(problem.get("detail", ""))
+        except ValueError:
+            title, detail = response.reason_phrase, response.text[:200]
+        raise ApiError(response.status_code, title, detail)
+
+    @property
+    def device(self) -> IdentityKeyPair:
+        return self.keys.device().identity
+
+    # -- account -----------------------------------------------------------------------------
+
+    def register(self, invite_code: str, *, origin: str | None = None) -> Json:
+        """Redeem an invite with this device's identity key (made on first use).
+
+        `origin` is what the server binds into signatures; by default it is asked for.
+        """
+        identity = self.device
+        if origin is None:
+            challenge = self._call(
+                "POST",
+                "/api/v1/auth/challenges",
+                {"identity_key": _b64(identity.public_key)},
+                auth=False,
+            )
+            origin = str(challenge["origin"])
+        message = registration_message(
+            origin=origin, invite_code=invite_code, identity_key=identity.public_key
+        )
+        body = {
+            "invite_code": invite_code,
+            "identity_key": _b64(identity.public_key),
+            "signature": _b64(identity.sign(message)),
+        }
+        me: Json = self._call("POST", "/api/v1/accounts", body, auth=False)
+        return me
+
+    def login(self) -> Json:
+        """Challenge-response login with the device key; keeps the bearer token in memory."""
+        identity = self.device
+        challenge = self._call(
+            "POST",
+            "/api/v1/auth/challenges",
+            {"identity_key": _b64(identity.public_key)},
+            auth=False,
+        )
+        self._origin = challenge["origin"]
+        message = login_message(
+            origin=challenge["origin"],
+            nonce=_unb64(challenge["nonce"]),
+            identity_key=identity.public_key,
+        )
+        token = self._call(
+            "POST",
+            "/api/v1/auth/tokens",
+            {"challenge_id": challenge["challenge_id"], "signature": _b64(identity.sign(message))},
+            auth=False,
+        )
+        self._token = token["token"]
+        me: Json = token["me"]
+        return me
+
+    def me(self) -> Json:
+        found: Json = self._call("GET", "/api/v1/me")
+        return found
+
+    # -- profiles ----------------------------------------------------------------------------
+
+    def set_profile(
+        self,
+        *,
+        specialty: str,
+        years_experience: int,
+        career_stage: str,
+        languages: list[str],
+        time_zone: str,
+    ) -> Json:
+        body = {
+            "specialty": specialty,
+            "years_experience": years_experience,
+            "career_stage": career_stage,
+            "languages": languages,
+            "time_zone": time_zone,
+        }
+        found: Json = self._call("PUT", "/api/v1/profile", body)
+        return found
+
+    def set_supporter_profile(
+        self,
+        *,
+        topic_expertise: list[str],
+        concurrent_cap: int = 2,
+        weekly_cap: int = 3,
+        available: bool = True,
+        daily_hours: list[tuple[int, int]] | None = None,
+    ) -> Json:
+        body = {
+            "topic_expertise": topic_expertise,
+            "concurrent_cap": concurrent_cap,
+            "weekly_cap": weekly_cap,
+            "available": available,
+            "daily_hours": [{"start": a, "end": b} for a, b in daily_hours or []],
+        }
+        found: Json = self._call("PUT", "/api/v1/supporter-profile", body)
+        return found
+
+    def set_available(self, available: bool) -> Json:
+        found: Json = self._call(
+            "PUT", "/api/v1/supporter-profile/availability", {"available": available}
+        )
+        return found
+
+    # -- requests and offers -----------------------------------------------------------------
+
+    def request_support(
+        self,
+        topics: list[str],
+        *,
+        urgency: str = "routine",
+        languages: list[str] | None = None,
+        same_specialty_only: bool = False,
+    ) -> Json:
+        body = {
+            "topics": topics,
+            "urgency": urgency,
+            "languages": languages,
+            "same_specialty_only": same_specialty_only,
+        }
+        found: Json = self._call("POST", "/api/v1/support-requests", body)
+        return found
+
+    def request_status(self, request_id: str) -> Json:
+        found: Json = self._call("GET", f"/api/v1/support-requests/{uuid.UUID(request_id)}")
+        return found
+
+    def cancel_request(self, request_id: str) -> Json:
+        found: Json = self._call("POST", f"/api/v1/support-requests/{uuid.UUID(request_id)}/cancel")
+        return found
+
+    def offers(self) -> list[Json]:
+        found: list[Json] = self._call("GET", "/api/v1/offers")
+        return found
+
+    def accept_offer(self, offer_id: str) -> Json:
+        room: Json = self._call("POST", f"/api/v1/offers/{uuid.UUID(offer_id)}/accept")
+        return room
+
+    def decline_offer(self, offer_id: str) -> Json:
+        found: Json = self._call("POST", f"/api/v1/offers/{uuid.UUID(offer_id)}/decline")
+        return found
+
+    # -- rooms and sessions ------------------------------------------------------------------
+
+    def room(self, room_id: str) -> Json:
+        found: Json = self._call("GET", f"/api/v1/rooms/{_room(room_id)}")
+        return found
+
+    def rooms(self) -> list[Json]:
+        found: list[Json] = self._call("GET", "/api/v1/rooms")
+        return found
+
+    def join_room(self, room_id: str, *, one_time_prekeys: int = 10) -> Json:
+        """Make a fresh room identity, register it under the device key, upload prekeys.
+
+        The room keystore is saved before anything is sent, so a retry after a network error
+        re-uses the same keys.
+        """
+        room_id = _room(room_id)
+        if self._origin is None:
+            raise RuntimeError("log in first")
+        details = self.room(room_id)
+        store = self.keys.room(room_id)
+        if store is None:
+            identity = IdentityKeyPair.generate()
+            store = Keystore(identity=identity)
+            store.signed_prekeys[1] = SignedPreKey.generate(identity, 1)
+            for key_id in range(1, one_time_prekeys + 1):
+                store.one_time_prekeys[key_id] = OneTimePreKey.generate(key_id)
+            self.keys.save_room(room_id, store)
+        room_key = store.identity.public_key
+        if details["me"]["identity_key"] is None:
+            payload = room_identity_payload(
+                origin=self._origin,
+                room_id=room_id,
+                member_id=details["me"]["member_id"],
+                room_key=room_key,
+            )
+            details = self._call(
+                "PUT",
+                f"/api/v1/rooms/{room_id}/identity",
+                {
+                    "identity_key": _b64(room_key),
+                    "signature": _b64(sign_with_domain(self.device, ROOM_IDENTITY_DOMAIN, payload)),
+                },
+            )
+            spk = store.signed_prekeys[1]
+            self._call(
+                "POST",
+                f"/api/v1/rooms/{room_id}/prekeys",
+                {
+                    "signed_prekey": {
+                        "key_id": spk.key_id,
+                        "public_key": _b64(spk.public_key),
+                        "signature": _b64(spk.signature),
+                    },
+                    "one_time_prekeys": [
+                        {"key_id": k.key_id, "public_key": _b64(k.public_key)}
+                        for k in store.one_time_prekeys.values()
+                    ],
+                },
+            )
+        return details
+
+    def start_session(self, room_id: str) -> Session:
+        """Fetch (and so claim) the peer's bundle, verify it, and start X3DH as the initiator."""
+        room_id = _room(room_id)
+        store = self._room_store(room_id)
+        claimed = self._call("POST", f"/api/v1/rooms/{room_id}/peer-bundle")
+        bundle = PreKeyBundle.from_json(claimed["bundle"])  # verifies the signed prekey
+        me = self.room(room_id)["me"]["member_id"]
+        session = initiate_session(
+            store.identity, bundle, room=room_id, device=me, peer_device=claimed["member_id"]
+        )
+        store.sessions[room_id] = session
+        self.keys.save_room(room_id, store)
+        return session
+
+    def accept_session(self, room_id: str, envelope: Envelope) -> tuple[Session, ReceivedMessage]:
+        """Answer the peer's first (prekey) message; the used one-time prekey is deleted."""
+        room_id = _room(room_id)
+        store = self._room_store(room_id)
+        header = envelope.x3dh
+        if header is None:
+            raise ValueError("not a prekey message")
+        spk = store.signed_prekeys[header.signed_prekey_id]
+        opk_id = header.one_time_prekey_id
+        opk = None if opk_id is None else store.one_time_prekeys[opk_id]
+        me = self.room(room_id)["me"]["member_id"]
+        session, message = accept_session(store.identity, spk, opk, envelope, device=me)
+        if opk_id is not None:
+            del store.one_time_prekeys[opk_id]
+        store.sessions[room_id] = session
+        self.keys.save_room(room_id, store)
+        return session, message
+
+    def session(self, room_id: str) -> Session | None:
+        return self._room_store(_room(room_id)).sessions.get(_room(room_id))
+
+    def safety_number(self, room_id: str) -> str:
+        """The 60-digit number both members see for this room (room keys, member ids)."""
+        room_id = _room(room_id)
+        store = self._room_store(room_id)
+        details = self.room(room_id)
+        peer_key = details["peer"]["identity_key"]
+        if peer_key is None:
+            raise RuntimeError("the peer has not joined yet")
+        return safety_number(
+            store.identity.public_key,
+            details["me"]["member_id"],
+            _unb64(peer_key),
+            details["peer"]["member_id"],
+        )
+
+    def _room_store(self, room_id: str) -> Keystore:
+        store = self.keys.room(room_id)
+        if store is None:
+            raise RuntimeError("join the room first")
+        return store
+
+    def leave_room(self, room_id: str) -> Json:
+        found: Json = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/leave")
+        return found
+
+    def close_room(self, room_id: str) -> Json:
+        found: Json = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/close")
+        return found
+
+    def block_peer(self, room_id: str) -> Json:
+        found: Json = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/block")
+        return found

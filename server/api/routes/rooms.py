@@ -1,0 +1,121 @@
+"""Rooms: details, room-scoped identities, the key directory, leave / close / block."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from server import keydir, rooms
+from server.api.deps import Now, RequireRole, SessionDep, StateDep
+from server.api.schemas import BundleOut, PreKeysIn, PreKeysOut, RoomIdentityIn, RoomOut
+from server.api.support_views import room_view
+from server.db.models import Account
+from server.identity import b64encode
+from server.roles import Role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1/rooms", tags=["rooms"])
+Member = Annotated[Account, Depends(RequireRole(Role.CLINICIAN, Role.SUPPORTER))]
+
+
+@router.get("", summary="The caller's rooms")
+async def list_rooms(account: Member, session: SessionDep) -> list[RoomOut]:
+    return [room_view(found) for found in await rooms.list_rooms(session, account=account)]
+
+
+@router.get("/{room_id}", summary="A room: pseudonyms and room-scoped keys only")
+async def get_room(room_id: uuid.UUID, account: Member, session: SessionDep) -> RoomOut:
+    return room_view(await rooms.membership(session, account=account, room_id=room_id))
+
+
+@router.put("/{room_id}/identity", summary="Register a room identity, signed by the device key")
+async def put_identity(
+    room_id: uuid.UUID,
+    body: RoomIdentityIn,
+    account: Member,
+    session: SessionDep,
+    state: StateDep,
+    now: Now,
+) -> RoomOut:
+    found = await rooms.register_identity(
+        session,
+        account=account,
+        room_id=room_id,
+        identity_key_b64=body.identity_key,
+        signature_b64=body.signature,
+        origin=state.settings.origin,
+        now=now,
+    )
+    view = room_view(found)
+    await session.commit()
+    return view
+
+
+@router.post("/{room_id}/prekeys", summary="Upload a signed prekey and one-time prekeys")
+async def post_prekeys(
+    room_id: uuid.UUID,
+    body: PreKeysIn,
+    account: Member,
+    session: SessionDep,
+    state: StateDep,
+    now: Now,
+) -> PreKeysOut:
+    spk = body.signed_prekey
+    available = await keydir.upload_prekeys(
+        session,
+        account=account,
+        room_id=room_id,
+        signed_prekey=None
+        if spk is None
+        else keydir.PreKeyUpload(spk.key_id, spk.public_key, spk.signature),
+        one_time_prekeys=[
+            keydir.PreKeyUpload(k.key_id, k.public_key) for k in body.one_time_prekeys
+        ],
+        max_one_time=state.settings.max_one_time_prekeys,
+        now=now,
+    )
+    await session.commit()
+    return PreKeysOut(one_time_prekeys_available=available)
+
+
+@router.post("/{room_id}/peer-bundle", summary="Fetch the peer's bundle (claims a one-time prekey)")
+async def claim_bundle(
+    room_id: uuid.UUID, account: Member, session: SessionDep, now: Now
+) -> BundleOut:
+    bundle = await keydir.claim_bundle(session, account=account, room_id=room_id, now=now)
+    await session.commit()
+    return BundleOut(
+        member_id=bundle.member_id,
+        bundle={
+            "ik": b64encode(bundle.identity_key),
+            "spk_id": bundle.signed_prekey_id,
+            "spk": b64encode(bundle.signed_prekey),
+            "spk_sig": b64encode(bundle.signed_prekey_signature),
+            "opk_id": bundle.one_time_prekey_id,
+            "opk": b64encode(bundle.one_time_prekey),
+        },
+    )
+
+
+@router.post("/{room_id}/leave", summary="Leave the room (a room of two then closes)")
+async def leave(room_id: uuid.UUID, account: Member, session: SessionDep, now: Now) -> RoomOut:
+    view = room_view(await rooms.leave_room(session, account=account, room_id=room_id, now=now))
+    await session.commit()
+    return view
+
+
+@router.post("/{room_id}/close", summary="Close the room for both members")
+async def close(room_id: uuid.UUID, account: Member, session: SessionDep, now: Now) -> RoomOut:
+    view = room_view(await rooms.close_room(session, account=account, room_id=room_id, now=now))
+    await session.commit()
+    return view
+
+
+@router.post("/{room_id}/block", summary="Block the peer: close, and never match the pair again")
+async def block(room_id: uuid.UUID, account: Member, session: SessionDep, now: Now) -> RoomOut:
+    view = room_view(await rooms.block_peer(session, account=account, room_id=room_id, now=now))
+    await session.commit()
+    return view

@@ -1,0 +1,111 @@
+"""Support requests (for those asking) and offers (for supporters)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from server import matchmaker, rooms, support
+from server.api.deps import Now, RequireRole, SessionDep, StateDep
+from server.api.schemas import (
+    OfferOut,
+    OfferStatusOut,
+    RoomOut,
+    SupportRequestIn,
+    SupportRequestOut,
+)
+from server.api.support_views import offer_view, request_view, room_view
+from server.db.models import Account
+from server.roles import Role
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/v1", tags=["support"])
+Member = Annotated[Account, Depends(RequireRole(Role.CLINICIAN, Role.SUPPORTER))]
+Supporter = Annotated[Account, Depends(RequireRole(Role.SUPPORTER))]
+
+
+async def _view(state: StateDep, account: Account, request_id: uuid.UUID) -> SupportRequestOut:
+    async with state.db.session() as session:
+        request = await support.get_own_request(session, account=account, request_id=request_id)
+        return await request_view(
+            session, request=request, crisis_resources=state.settings.crisis_resources
+        )
+
+
+@router.post(
+    "/support-requests",
+    status_code=status.HTTP_201_CREATED,
+    summary="Ask for support: ranks supporters of other institutions and offers the best",
+)
+async def create_request(
+    body: SupportRequestIn, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> SupportRequestOut:
+    request = await support.open_request(
+        session,
+        account=account,
+        topics=body.topics,
+        urgency=body.urgency,
+        languages=body.languages,
+        same_specialty_only=body.same_specialty_only,
+        now=now,
+    )
+    await session.commit()
+    if not matchmaker.pooled(state.settings, request.urgency):
+        await matchmaker.find_supporter(
+            state.db, request_id=request.id, now=now, settings=state.settings
+        )
+    return await _view(state, account, request.id)
+
+
+@router.get("/support-requests/{request_id}", summary="Status of the caller's request")
+async def get_request(
+    request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> SupportRequestOut:
+    await support.get_own_request(session, account=account, request_id=request_id)
+    await matchmaker.expire(state.db, now=now, settings=state.settings, request_id=request_id)
+    return await _view(state, account, request_id)
+
+
+@router.post("/support-requests/{request_id}/cancel", summary="Cancel an open request")
+async def cancel_request(
+    request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> SupportRequestOut:
+    request = await support.cancel_request(session, account=account, request_id=request_id, now=now)
+    await session.commit()
+    return await request_view(
+        session, request=request, crisis_resources=state.settings.crisis_resources
+    )
+
+
+@router.get("/offers", summary="The supporter's pending offers (no identities)")
+async def list_offers(account: Supporter, session: SessionDep, now: Now) -> list[OfferOut]:
+    found = await support.pending_offers_for(session, account=account, now=now)
+    return [await offer_view(session, offer=offer, request=request) for offer, request in found]
+
+
+@router.post("/offers/{offer_id}/accept", summary="Accept an offer: opens the room")
+async def accept_offer(
+    offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
+) -> RoomOut:
+    await matchmaker.expire(state.db, now=now, settings=state.settings)
+    offer = await support.take_offer(session, account=account, offer_id=offer_id, now=now)
+    room = await rooms.create_room(session, offer=offer, now=now)
+    view = room_view(await rooms.membership(session, account=account, room_id=room.id))
+    await session.commit()
+    return view
+
+
+@router.post("/offers/{offer_id}/decline", summary="Decline an offer: the next candidate gets it")
+async def decline_offer(
+    offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
+) -> OfferStatusOut:
+    await matchmaker.expire(state.db, now=now, settings=state.settings)
+    offer = await support.decline_offer(session, account=account, offer_id=offer_id, now=now)
+    await session.commit()
+    await matchmaker.find_supporter(
+        state.db, request_id=offer.request_id, now=now, settings=state.settings
+    )
+    return OfferStatusOut(id=offer.id, status="declined")

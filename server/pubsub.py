@@ -1,0 +1,180 @@
+"""Pub/sub: the fast path from the worker that accepted an envelope to the recipient's sockets.
+
+The mailbox is the truth; pub/sub may lose a message (a full inbox, a Redis restart). Whenever it
+might have, the affected inboxes receive `RESYNC`, and their connections sync from the mailbox.
+
+Backends are chosen by URL, as in encode/broadcaster: `memory://` (one process) and `redis://`
+(every worker subscribes to one channel and keeps the messages for accounts it serves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Final, Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+__all__ = ["RESYNC", "Inbox", "MemoryPubSub", "PubSub", "RedisPubSub", "pubsub_from_url"]
+
+log = logging.getLogger(__name__)
+
+
+class _Resync:
+    def __repr__(self) -> str:
+        return "RESYNC"
+
+
+RESYNC: Final = _Resync()
+"""Put in an inbox when messages may have been lost: sync from the mailbox."""
+
+Inbox = asyncio.Queue[bytes | _Resync]
+
+
+class PubSub(Protocol):
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, account: str, message: bytes) -> None: ...
+    def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]: ...
+
+
+class _Fanout:
+    """Local inboxes by account; never blocks a publisher."""
+
+    def __init__(self, inbox_size: int) -> None:
+        self.inbox_size = inbox_size
+        self._inboxes: dict[str, set[Inbox]] = {}
+
+    @contextmanager
+    def subscribe(self, account: str) -> Iterator[Inbox]:
+        inbox: Inbox = asyncio.Queue(maxsize=self.inbox_size)
+        self._inboxes.setdefault(account, set()).add(inbox)
+        try:
+            yield inbox
+        finally:
+            inboxes = self._inboxes.get(account)
+            if inboxes is not None:
+                inboxes.discard(inbox)
+                if not inboxes:
+                    del self._inboxes[account]
+
+    def dispatch(self, account: str, message: bytes) -> None:
+        for inbox in self._inboxes.get(account, ()):
+            try:
+                inbox.put_nowait(message)
+            except asyncio.QueueFull:
+                # A slow reader: drop the fast path, keep the promise through the mailbox.
+                _replace_with_resync(inbox)
+
+    def resync_all(self) -> None:
+        for inboxes in self._inboxes.values():
+            for inbox in inboxes:
+                _replace_with_resync(inbox)
+
+
+def _replace_with_resync(inbox: Inbox) -> None:
+    while not inbox.empty():
+        inbox.get_nowait()
+    inbox.put_nowait(RESYNC)
+
+
+class MemoryPubSub:
+    """One process: publish dispatches straight to local inboxes."""
+
+    def __init__(self, *, inbox_size: int = 256) -> None:
+        self._fanout = _Fanout(inbox_size)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, account: str, message: bytes) -> None:
+        self._fanout.dispatch(account, message)
+
+    def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
+        return self._fanout.subscribe(account)
+
+
+class RedisPubSub:
+    """Across workers: every message goes through one Redis channel to every worker."""
+
+    CHANNEL = "peerhaven:relay"
+
+    def __init__(self, url: str, *, inbox_size: int = 256, retry_seconds: float = 0.5) -> None:
+        self._client = aioredis.from_url(url)
+        self._fanout = _Fanout(inbox_size)
+        self._retry_seconds = retry_seconds
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed = asyncio.Event()
+
+    async def start(self) -> None:
+        self._reader = asyncio.create_task(self._read(), name="redis-pubsub-reader")
+        # Wait briefly for the first subscription so early publishes are not missed; carry on
+        # without it if Redis is down (the reader keeps trying, the mailbox keeps the promise).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._subscribed.wait(), timeout=5)
+
+    async def stop(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self._client.aclose()
+
+    async def publish(self, account: str, message: bytes) -> None:
+        payload = json.dumps({"to": account, "m": message.decode()}).encode()
+        try:
+            await self._client.publish(self.CHANNEL, payload)
+        except (RedisError, OSError) as exc:
+            # The envelope is in the mailbox; the reader's reconnect resyncs every inbox.
+            log.warning("redis publish failed (%s); recipients will resync", type(exc).__name__)
+
+    def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
+        return self._fanout.subscribe(account)
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                async with self._subscription() as messages:
+                    # Whatever was published while we were not subscribed is only in the mailbox.
+                    self._fanout.resync_all()
+                    self._subscribed.set()
+                    async for raw in messages:
+                        envelope = json.loads(raw)
+                        self._fanout.dispatch(envelope["to"], envelope["m"].encode())
+            except (RedisError, OSError) as exc:
+                self._subscribed.clear()
+                log.warning("redis subscription lost (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(self._retry_seconds)
+
+    @asynccontextmanager
+    async def _subscription(self) -> AsyncIterator[AsyncIterator[bytes]]:
+        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.CHANNEL)
+
+            async def messages() -> AsyncIterator[bytes]:
+                async for message in pubsub.listen():
+                    if message["type"] == "message":
+                        yield message["data"]
+
+            yield messages()
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+def pubsub_from_url(url: str | None, *, inbox_size: int = 256) -> PubSub:
+    """`memory://` (or None) → in-process; `redis://` / `rediss://` → Redis."""
+    if url is None or url.startswith("memory://"):
+        return MemoryPubSub(inbox_size=inbox_size)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisPubSub(url, inbox_size=inbox_size)
+    raise ValueError(f"unsupported pub/sub URL scheme: {url.split(':', 1)[0]}")

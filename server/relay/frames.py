@@ -1,0 +1,159 @@
+"""WebSocket frames: a discriminated union per direction, validated once at the edge.
+
+Client → server: `auth` (first frame, bearer token), `send`, `ack`, `sync`, `ping`.
+Server → client: `ready`, `accepted`, `deliver`, `synced`, `notify`, `pong`, `error`.
+The server never looks inside `envelope` beyond what franking needs (see docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+__all__ = [
+    "Accepted",
+    "Ack",
+    "Auth",
+    "ClientFrame",
+    "CloseCode",
+    "Deliver",
+    "ErrorCode",
+    "ErrorFrame",
+    "FrameError",
+    "Notify",
+    "Ping",
+    "Pong",
+    "Ready",
+    "Send",
+    "Sync",
+    "Synced",
+    "parse_client_frame",
+]
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the relay uses (documented in docs/protocol.md)."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    TOO_BIG = 1009
+    UNAUTHENTICATED = 4001
+    AUTH_TIMEOUT = 4002
+    TOO_MANY_CONNECTIONS = 4008
+    RATE_LIMITED = 4029
+
+
+class ErrorCode(StrEnum):
+    MALFORMED = "malformed"  # not JSON, or not a known frame, or invalid fields
+    NOT_AUTHENTICATED = "not_authenticated"
+    ALREADY_AUTHENTICATED = "already_authenticated"
+    UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
+    ROOM_CLOSED = "room_closed"
+    NO_RECIPIENT = "no_recipient"
+    INVALID_ENVELOPE = "invalid_envelope"
+    TOO_LARGE = "too_large"
+    DUPLICATE = "duplicate"
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Auth(_Frame):
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=256)
+
+
+class Send(_Frame):
+    """An encoded `crypto.Envelope`; its `id` is the client message id that makes re-sends
+    idempotent, its `room` and `sender` must be this room and the caller's member id in it."""
+
+    type: Literal["send"]
+    envelope: str = Field(min_length=1)
+
+
+class Ack(_Frame):
+    type: Literal["ack"]
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+
+
+class Sync(_Frame):
+    type: Literal["sync"]
+    after: int = Field(default=0, ge=0)
+
+
+class Ping(_Frame):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[Auth | Send | Ack | Sync | Ping, Field(discriminator="type")]
+_client_frames: TypeAdapter[Auth | Send | Ack | Sync | Ping] = TypeAdapter(ClientFrame)
+
+
+class FrameError(Exception):
+    """A frame that cannot be used; `message` is safe to send back (it never echoes input)."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def parse_client_frame(raw: str | bytes) -> Auth | Send | Ack | Sync | Ping:
+    """Validate one client frame; `FrameError(MALFORMED)` names the problem, never the input."""
+    try:
+        return _client_frames.validate_json(raw)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "frame"
+            problems.append(f"{where}: {error['msg']}")
+        raise FrameError(ErrorCode.MALFORMED, "; ".join(problems[:5])) from None
+
+
+class Ready(_Frame):
+    type: Literal["ready"] = "ready"
+    cursor: int  # the highest mailbox sequence number this account has
+
+
+class Accepted(_Frame):
+    type: Literal["accepted"] = "accepted"
+    client_id: str
+    id: uuid.UUID
+    ts: datetime
+
+
+class Deliver(_Frame):
+    type: Literal["deliver"] = "deliver"
+    id: uuid.UUID
+    seq: int
+    room: uuid.UUID
+    sender: uuid.UUID  # the sender's member id in the room (its device id there)
+    envelope: str
+    ts: datetime
+    tag: str  # franking tag (base64url): what a report must present with the plaintext
+
+
+class Synced(_Frame):
+    type: Literal["synced"] = "synced"
+    cursor: int
+
+
+class Notify(_Frame):
+    type: Literal["notify"] = "notify"
+    event: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Pong(_Frame):
+    type: Literal["pong"] = "pong"
+
+
+class ErrorFrame(_Frame):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    ref: str | None = None  # the envelope id of the `send` it answers, when known
