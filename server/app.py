@@ -8,16 +8,30 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
-from server.api.routes import accounts, auth, health, invites, networks, profiles, rooms, support
+from server.api.routes import (
+    accounts,
+    auth,
+    health,
+    invites,
+    networks,
+    profiles,
+    rooms,
+    support,
+    ws,
+)
 from server.api.state import AppState
 from server.config import Settings, get_settings
 from server.db.engine import Database
+from server.housekeeping import housekeeping_jobs
 from server.keys import load_server_keys
 from server.limits import BodyLimit
 from server.matchmaker import background_jobs
 from server.metrics import Metrics, MetricsMiddleware
 from server.problems import install_problem_handlers
+from server.pubsub import pubsub_from_url
 from server.ratelimit import RateLimiter
+from server.relay.connection_counter import ConnectionCounter
+from server.relay.notify import PubSubNotifier
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -28,6 +42,7 @@ def _utcnow() -> datetime:
 
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> FastAPI:
     """Build a Peerhaven app for `settings`. The database must already be migrated."""
+    pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     state = AppState(
         settings=settings,
         db=Database(settings.database_url),
@@ -36,11 +51,16 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         clock=clock,
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
+        pubsub=pubsub,
+        notify=PubSubNotifier(pubsub),
+        connections=ConnectionCounter(settings.ws_connections_per_account),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        jobs = background_jobs(state.db, settings=settings, clock=clock)
+        await pubsub.start()
+        jobs = background_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
+        jobs += housekeeping_jobs(state.db, settings=settings, clock=clock)
         for job in jobs:
             job.start()
         try:
@@ -48,6 +68,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         finally:
             for job in jobs:
                 await job.stop()
+            await pubsub.stop()
             await state.db.dispose()
 
     app = FastAPI(
@@ -58,7 +79,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
-    for module in (health, auth, accounts, invites, networks, profiles, support, rooms):
+    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
         app.include_router(module.router)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)

@@ -20,6 +20,7 @@ __all__ = [
     "TOKEN_PREFIX",
     "IssuedToken",
     "authenticate",
+    "authenticate_token",
     "issue_challenge",
     "login",
     "logout",
@@ -106,6 +107,14 @@ async def login(
 
 async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Account:
     """The account behind a bearer token; `Unauthenticated` if unknown, expired or revoked."""
+    account, _expires = await authenticate_token(session, token=token, now=now)
+    return account
+
+
+async def authenticate_token(
+    session: AsyncSession, *, token: str, now: datetime
+) -> tuple[Account, datetime]:
+    """The account behind a bearer token and when the token expires (for long-lived sockets)."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise Unauthenticated("malformed bearer token")
     row = (
@@ -124,7 +133,7 @@ async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> A
         raise Unauthenticated("bearer token expired")
     if account.disabled_at is not None:
         raise Unauthenticated("account is disabled")
-    return account
+    return account, access.expires_at
 
 
 async def logout(session: AsyncSession, *, token: str, now: datetime) -> None:

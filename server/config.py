@@ -72,6 +72,19 @@ class Settings(BaseSettings):
         "US: Physician Support Line 1-888-409-0141 (free, confidential, for physicians).",
     )
 
+    # The relay (WebSocket /ws, docs/protocol.md section 13).
+    max_envelope_bytes: int = Field(default=98_304, ge=1024, le=1 << 20)
+    ws_max_frame_bytes: int = Field(default=131_072, ge=1024, le=4 << 20)
+    ws_messages_per_second: float = Field(default=20.0, gt=0)
+    ws_burst: int = Field(default=60, ge=1)
+    ws_connections_per_account: int = Field(default=5, ge=1)
+    ws_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_sync_batch: int = Field(default=200, ge=1, le=5000)
+    pubsub_inbox_size: int = Field(default=256, ge=1)
+    mailbox_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)
+    report_window_seconds: int = Field(default=90 * 24 * 3600, ge=60)
+    relay_sweep_seconds: float = Field(default=60.0, ge=0, description="0: no sweeper")
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env == "production":

@@ -13,19 +13,19 @@ requests are always matched at once.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from server import support
 from server.config import Settings
 from server.db.engine import Database
 from server.db.models import SupportRequest
+from server.periodic import Periodic
+from server.relay.notify import SILENT, Notifier
 
-__all__ = ["Periodic", "assign_pooled", "background_jobs", "expire", "find_supporter", "pooled"]
+__all__ = ["assign_pooled", "background_jobs", "expire", "find_supporter", "pooled"]
 
 log = logging.getLogger(__name__)
 _ROUNDS = 3
@@ -34,7 +34,12 @@ STALE_SEARCH = timedelta(seconds=30)
 
 
 async def find_supporter(
-    db: Database, *, request_id: uuid.UUID, now: datetime, settings: Settings
+    db: Database,
+    *,
+    request_id: uuid.UUID,
+    now: datetime,
+    settings: Settings,
+    notify: Notifier = SILENT,
 ) -> None:
     """Offer a searching request to the best candidate with capacity, else mark it unavailable.
 
@@ -47,6 +52,7 @@ async def find_supporter(
             request = await session.get(SupportRequest, request_id)
             if request is None or request.status != "searching":
                 return
+            requester_id = request.requester_id
             candidates = await support.rank_candidates(
                 session, request=request, now=now, k=settings.match_candidates
             )
@@ -60,6 +66,8 @@ async def find_supporter(
                 if outcome is support.Reservation.OFFERED:
                     await session.commit()
                     log.info("request %s offered (score %.2f)", request_id, candidate.score)
+                    await notify(uuid.UUID(candidate.supporter_id), "offer")
+                    await notify(requester_id, "request", request=request_id)
                     return
                 await session.rollback()
             if outcome is support.Reservation.REQUEST_CLOSED:
@@ -68,6 +76,7 @@ async def find_supporter(
         if await support.give_up(session, request_id=request_id, now=now):
             await session.commit()
             log.info("request %s: no supporter available", request_id)
+            await notify(requester_id, "request", request=request_id)
 
 
 def pooled(settings: Settings, urgency: str) -> bool:
@@ -76,7 +85,12 @@ def pooled(settings: Settings, urgency: str) -> bool:
 
 
 async def expire(
-    db: Database, *, now: datetime, settings: Settings, request_id: uuid.UUID | None = None
+    db: Database,
+    *,
+    now: datetime,
+    settings: Settings,
+    request_id: uuid.UUID | None = None,
+    notify: Notifier = SILENT,
 ) -> int:
     """Expire due offers (of one request, or all) and offer their requests to the next
     candidate. Returns how many offers expired."""
@@ -85,7 +99,7 @@ async def expire(
         await session.commit()
     for owner in reopened:
         log.info("offer for request %s expired; trying the next candidate", owner)
-        await find_supporter(db, request_id=owner, now=now, settings=settings)
+        await find_supporter(db, request_id=owner, now=now, settings=settings, notify=notify)
     if request_id is None:
         async with db.session() as session:
             stale = await support.stale_searching(
@@ -95,11 +109,13 @@ async def expire(
             )
         for owner in stale:
             log.info("request %s was left searching; searching again", owner)
-            await find_supporter(db, request_id=owner, now=now, settings=settings)
+            await find_supporter(db, request_id=owner, now=now, settings=settings, notify=notify)
     return len(reopened)
 
 
-async def assign_pooled(db: Database, *, now: datetime, settings: Settings) -> int:
+async def assign_pooled(
+    db: Database, *, now: datetime, settings: Settings, notify: Notifier = SILENT
+) -> int:
     """Assign the pooled (routine, searching) requests jointly with the batch optimiser, then
     reserve each assignment like an online offer. A request the window leaves unassigned, or
     whose supporter filled up meanwhile, goes through `find_supporter`. Returns offers made."""
@@ -118,54 +134,23 @@ async def assign_pooled(db: Database, *, now: datetime, settings: Settings) -> i
             if outcome is support.Reservation.OFFERED:
                 await session.commit()
                 offered += 1
+                await notify(uuid.UUID(candidate.supporter_id), "offer")
                 continue
             await session.rollback()
         left.append(request_id)
     for request_id in left:
-        await find_supporter(db, request_id=request_id, now=now, settings=settings)
+        await find_supporter(db, request_id=request_id, now=now, settings=settings, notify=notify)
     if ids:
         log.info("batch window: %s pooled, %s assigned jointly", len(ids), offered)
     return offered
 
 
-class Periodic:
-    """A background task that runs `job(now)` every `interval` seconds while the app runs."""
-
-    def __init__(
-        self,
-        name: str,
-        job: Callable[[datetime], Awaitable[object]],
-        *,
-        clock: Callable[[], datetime],
-        interval: float,
-    ) -> None:
-        self.name = name
-        self._job = job
-        self._clock = clock
-        self._interval = interval
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self.name)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._interval)
-            try:
-                await self._job(self._clock())
-            except Exception as exc:  # keep running; the next round retries
-                log.warning("%s failed: %s", self.name, type(exc).__name__)
-
-
 def background_jobs(
-    db: Database, *, settings: Settings, clock: Callable[[], datetime]
+    db: Database,
+    *,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    notify: Notifier = SILENT,
 ) -> list[Periodic]:
     """The offer sweeper and, when batching is on, the batch window, per settings."""
     jobs = []
@@ -173,7 +158,7 @@ def background_jobs(
         jobs.append(
             Periodic(
                 "offer-sweeper",
-                lambda now: expire(db, now=now, settings=settings),
+                lambda now: expire(db, now=now, settings=settings, notify=notify),
                 clock=clock,
                 interval=settings.offer_sweep_seconds,
             )
@@ -182,7 +167,7 @@ def background_jobs(
         jobs.append(
             Periodic(
                 "batch-window",
-                lambda now: assign_pooled(db, now=now, settings=settings),
+                lambda now: assign_pooled(db, now=now, settings=settings, notify=notify),
                 clock=clock,
                 interval=settings.batch_window_seconds,
             )

@@ -6,6 +6,7 @@ import asyncio
 import socket
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -31,7 +32,9 @@ class LiveServer:
 @contextmanager
 def serve(settings: Settings) -> Iterator[LiveServer]:
     """Migrate `settings.database_url`, then serve the app until the block ends."""
-    migrate.upgrade(settings.database_url)
+    # Alembic runs its own event loop: keep it off the caller's (async tests have one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(migrate.upgrade, settings.database_url).result()
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

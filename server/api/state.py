@@ -10,7 +10,10 @@ from server.config import Settings
 from server.db.engine import Database
 from server.keys import ServerKeys
 from server.metrics import Metrics
+from server.pubsub import PubSub
 from server.ratelimit import RateLimiter
+from server.relay.connection_counter import ConnectionCounter
+from server.relay.notify import Notifier
 
 __all__ = ["AppState"]
 
@@ -24,3 +27,6 @@ class AppState:
     clock: Callable[[], datetime]
     auth_limiter: RateLimiter
     registration_limiter: RateLimiter
+    pubsub: PubSub
+    notify: Notifier
+    connections: ConnectionCounter

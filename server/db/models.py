@@ -18,12 +18,15 @@ __all__ = [
     "Institution",
     "Invite",
     "LoginChallenge",
+    "MailboxCounter",
+    "MailboxEntry",
     "Network",
     "Offer",
     "OneTimePreKey",
     "Profile",
     "Room",
     "RoomMember",
+    "SentMessage",
     "SupportRequest",
     "SupporterProfile",
 ]
@@ -246,3 +249,51 @@ class Block(SQLModel, table=True):
     blocker_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
     blocked_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
     created_at: datetime = Field(sa_column=_utc())
+
+
+class MailboxEntry(SQLModel, table=True):
+    """An accepted envelope waiting for one recipient. Deleted when acknowledged or expired.
+
+    `envelope` is the end-to-end encrypted envelope exactly as sent: the server cannot read it.
+    `seq` orders one recipient's mailbox; the counter row's lock makes seq order commit order.
+    """
+
+    __tablename__ = "mailbox"
+    __table_args__ = (sa.UniqueConstraint("recipient_id", "seq"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    recipient_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    room_id: uuid.UUID = Field(foreign_key="rooms.id", index=True)
+    sender_member_id: uuid.UUID = Field(foreign_key="room_members.id")
+    envelope: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
+    tag: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+    expires_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class MailboxCounter(SQLModel, table=True):
+    """The last sequence number given out in an account's mailbox."""
+
+    __tablename__ = "mailbox_counters"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    last_seq: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+class SentMessage(SQLModel, table=True):
+    """What the server keeps of a relayed message for the report window: ids and the franking tag.
+
+    Its unique key makes a re-sent envelope (same room, sender and client id) idempotent.
+    """
+
+    __tablename__ = "sent_messages"
+    __table_args__ = (sa.UniqueConstraint("room_id", "sender_member_id", "client_id"),)
+
+    id: uuid.UUID = Field(primary_key=True)
+    room_id: uuid.UUID = Field(foreign_key="rooms.id", index=True)
+    sender_member_id: uuid.UUID = Field(foreign_key="room_members.id")
+    recipient_member_id: uuid.UUID = Field(foreign_key="room_members.id")
+    client_id: str = Field(max_length=64)
+    tag: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    created_at: datetime = Field(sa_column=_utc(index=True))

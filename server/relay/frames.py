@@ -34,6 +34,7 @@ __all__ = [
     "parse_client_frame",
 ]
 
+
 class CloseCode(IntEnum):
     """WebSocket close codes the relay uses (documented in docs/protocol.md)."""
 

@@ -9,80 +9,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from client import ApiError, KeyFolder, Peerhaven
 from crypto import Envelope
-from crypto.primitives import ARGON2ID_MEMLIMIT_MIN, ARGON2ID_OPSLIMIT_MIN
 from server.db.models import Institution, Network
 from server.identity import b64encode
-from server.roles import Role
 from tests.integration.conftest import World
-
-
-@dataclass
-class Side:
-    client: Peerhaven
-    me: dict[str, Any]
-    seen: list[bytes] = field(default_factory=list)  # every response body this side received
-
-
-def _side(world: World, tmp_path: Path, name: str, role: Role, institution: str) -> Side:
-    seen: list[bytes] = []
-
-    def record(response: httpx.Response) -> None:
-        response.read()
-        seen.append(response.content + str(response.headers).encode())
-
-    http = httpx.Client(base_url=world.server.base_url, timeout=30,
-                        event_hooks={"response": [record]})  # fmt: skip
-    keys = KeyFolder(tmp_path / name, "correct horse battery staple",
-                     opslimit=ARGON2ID_OPSLIMIT_MIN, memlimit=ARGON2ID_MEMLIMIT_MIN)  # fmt: skip
-    client = Peerhaven(world.server.base_url, keys=keys, http=http)
-    client.register(world.invite(role, institution), origin=world.server.settings.origin)
-    me = client.login()
-    return Side(client=client, me=me, seen=seen)
-
-
-@dataclass
-class Flow:
-    clinician: Side
-    supporter: Side
-    room_id: str
-    request: dict[str, Any]
+from tests.integration.flows import Flow, Side, build_flow
 
 
 @pytest.fixture
 def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
-    built = _flow(world, tmp_path)
+    built = build_flow(world, tmp_path)
     yield built
     built.clinician.client.close()
     built.supporter.client.close()
-
-
-def _flow(world: World, tmp_path: Path) -> Flow:
-    clinician = _side(world, tmp_path, "clinician", Role.CLINICIAN, "a")
-    supporter = _side(world, tmp_path, "supporter", Role.SUPPORTER, "b")
-    supporter.client.set_profile(specialty="207P00000X", years_experience=15,
-                                 career_stage="senior", languages=["en", "de"],
-                                 time_zone="Europe/Berlin")  # fmt: skip
-    supporter.client.set_supporter_profile(topic_expertise=["adverse-event", "burnout"])
-    clinician.client.set_profile(specialty="207P00000X", years_experience=4,
-                                 career_stage="resident", languages=["en"],
-                                 time_zone="America/Chicago")  # fmt: skip
-    request = clinician.client.request_support(["adverse-event"])
-    assert request["status"] == "offered"
-    (offer,) = supporter.client.offers()
-    room = supporter.client.accept_offer(offer["id"])
-    assert clinician.client.request_status(request["id"])["room_id"] == room["id"]
-    supporter.client.join_room(room["id"])
-    clinician.client.join_room(room["id"])
-    return Flow(clinician=clinician, supporter=supporter, room_id=room["id"], request=request)
 
 
 def test_request_to_verified_x3dh_session_through_the_client(world: World, flow: Flow) -> None:

@@ -101,21 +101,33 @@ async def claim_bundle(
 
 
 @router.post("/{room_id}/leave", summary="Leave the room (a room of two then closes)")
-async def leave(room_id: uuid.UUID, account: Member, session: SessionDep, now: Now) -> RoomOut:
-    view = room_view(await rooms.leave_room(session, account=account, room_id=room_id, now=now))
+async def leave(
+    room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> RoomOut:
+    found = await rooms.leave_room(session, account=account, room_id=room_id, now=now)
     await session.commit()
+    await state.notify(found.peer.account_id, "room", room=room_id)
+    view = room_view(found)
     return view
 
 
 @router.post("/{room_id}/close", summary="Close the room for both members")
-async def close(room_id: uuid.UUID, account: Member, session: SessionDep, now: Now) -> RoomOut:
-    view = room_view(await rooms.close_room(session, account=account, room_id=room_id, now=now))
+async def close(
+    room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> RoomOut:
+    found = await rooms.close_room(session, account=account, room_id=room_id, now=now)
     await session.commit()
+    await state.notify(found.peer.account_id, "room", room=room_id)
+    view = room_view(found)
     return view
 
 
 @router.post("/{room_id}/block", summary="Block the peer: close, and never match the pair again")
-async def block(room_id: uuid.UUID, account: Member, session: SessionDep, now: Now) -> RoomOut:
-    view = room_view(await rooms.block_peer(session, account=account, room_id=room_id, now=now))
+async def block(
+    room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> RoomOut:
+    found = await rooms.block_peer(session, account=account, room_id=room_id, now=now)
     await session.commit()
+    await state.notify(found.peer.account_id, "room", room=room_id)
+    view = room_view(found)
     return view

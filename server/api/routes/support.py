@@ -55,7 +55,7 @@ async def create_request(
     await session.commit()
     if not matchmaker.pooled(state.settings, request.urgency):
         await matchmaker.find_supporter(
-            state.db, request_id=request.id, now=now, settings=state.settings
+            state.db, request_id=request.id, now=now, settings=state.settings, notify=state.notify
         )
     return await _view(state, account, request.id)
 
@@ -65,7 +65,9 @@ async def get_request(
     request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
     await support.get_own_request(session, account=account, request_id=request_id)
-    await matchmaker.expire(state.db, now=now, settings=state.settings, request_id=request_id)
+    await matchmaker.expire(
+        state.db, now=now, settings=state.settings, request_id=request_id, notify=state.notify
+    )
     return await _view(state, account, request_id)
 
 
@@ -90,22 +92,24 @@ async def list_offers(account: Supporter, session: SessionDep, now: Now) -> list
 async def accept_offer(
     offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> RoomOut:
-    await matchmaker.expire(state.db, now=now, settings=state.settings)
+    await matchmaker.expire(state.db, now=now, settings=state.settings, notify=state.notify)
     offer = await support.take_offer(session, account=account, offer_id=offer_id, now=now)
     room = await rooms.create_room(session, offer=offer, now=now)
-    view = room_view(await rooms.membership(session, account=account, room_id=room.id))
+    found = await rooms.membership(session, account=account, room_id=room.id)
     await session.commit()
-    return view
+    await state.notify(found.peer.account_id, "request", request=offer.request_id)
+    await state.notify(found.peer.account_id, "room", room=room.id)
+    return room_view(found)
 
 
 @router.post("/offers/{offer_id}/decline", summary="Decline an offer: the next candidate gets it")
 async def decline_offer(
     offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> OfferStatusOut:
-    await matchmaker.expire(state.db, now=now, settings=state.settings)
+    await matchmaker.expire(state.db, now=now, settings=state.settings, notify=state.notify)
     offer = await support.decline_offer(session, account=account, offer_id=offer_id, now=now)
     await session.commit()
     await matchmaker.find_supporter(
-        state.db, request_id=offer.request_id, now=now, settings=state.settings
+        state.db, request_id=offer.request_id, now=now, settings=state.settings, notify=state.notify
     )
     return OfferStatusOut(id=offer.id, status="declined")

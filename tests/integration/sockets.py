@@ -1,0 +1,58 @@
+"""A raw relay socket for tests: JSON frames in and out of the real `/ws` endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+__all__ = ["Socket", "open_socket"]
+
+
+class Socket:
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+
+    async def send(self, frame: dict[str, Any] | str) -> None:
+        await self.connection.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.connection.recv(), timeout)
+        frame: dict[str, Any] = json.loads(raw)
+        return frame
+
+    async def expect(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
+        """The next frame, which must be of `kind` (notifications in between are skipped)."""
+        while True:
+            frame = await self.recv(timeout)
+            if frame["type"] == "notify" and kind != "notify":
+                continue
+            assert frame["type"] == kind, frame
+            return frame
+
+    async def silent(self, seconds: float = 0.3) -> bool:
+        """True when nothing but notifications arrives for `seconds`."""
+        try:
+            while True:
+                frame = await self.recv(seconds)
+                if frame["type"] != "notify":
+                    return False
+        except TimeoutError:
+            return True
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+async def open_socket(base_url: str, token: str | None, *, ready: bool = True) -> Socket:
+    """Connect to `/ws` and, with a token, authenticate (and await `ready`)."""
+    url = base_url.replace("http://", "ws://") + "/ws"
+    connection = await connect(url, proxy=None, compression=None, open_timeout=10)
+    socket = Socket(connection)
+    if token is not None:
+        await socket.send({"type": "auth", "token": token})
+        if ready:
+            await socket.expect("ready")
+    return socket
