@@ -30,17 +30,21 @@ class LiveServer:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[LiveServer]:
-    """Migrate `settings.database_url`, then serve the app until the block ends."""
+def serve(settings: Settings, *, port: int = 0, log_level: str = "warning") -> Iterator[LiveServer]:
+    """Migrate `settings.database_url`, then serve the app until the block ends.
+
+    `port` 0 picks a free one; give the port of an earlier `serve` to restart "the same" server.
+    """
     # Alembic runs its own event loop: keep it off the caller's (async tests have one).
     with ThreadPoolExecutor(max_workers=1) as pool:
         pool.submit(migrate.upgrade, settings.database_url).result()
     sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     settings = settings.model_copy(update={"port": port})
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level="warning", ws_per_message_deflate=False, lifespan="on")
+    config = uvicorn.Config(app, log_level=log_level, ws_per_message_deflate=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
