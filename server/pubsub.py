@@ -35,6 +35,8 @@ RESYNC: Final = _Resync()
 
 Inbox = asyncio.Queue[bytes | _Resync]
 
+_RESYNC_ALL = b'{"resync":true}'
+
 
 class PubSub(Protocol):
     async def start(self) -> None: ...
@@ -112,6 +114,7 @@ class RedisPubSub:
         self._fanout = _Fanout(inbox_size)
         self._retry_seconds = retry_seconds
         self._reader: asyncio.Task[None] | None = None
+        self._recovery: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
 
     async def start(self) -> None:
@@ -122,19 +125,36 @@ class RedisPubSub:
             await asyncio.wait_for(self._subscribed.wait(), timeout=5)
 
     async def stop(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+        for task in (self._reader, self._recovery):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._client.aclose()
 
     async def publish(self, account: str, message: bytes) -> None:
         payload = json.dumps({"to": account, "m": message.decode()}).encode()
-        try:
-            await self._client.publish(self.CHANNEL, payload)
-        except (RedisError, OSError) as exc:
-            # The envelope is in the mailbox; the reader's reconnect resyncs every inbox.
-            log.warning("redis publish failed (%s); recipients will resync", type(exc).__name__)
+        # Twice: a connection that went stale while Redis restarted fails once, then the pool
+        # hands out a fresh one.
+        for _attempt in range(2):
+            try:
+                await self._client.publish(self.CHANNEL, payload)
+                return
+            except (RedisError, OSError) as exc:
+                error = exc
+        # The envelope is in the mailbox, but a live recipient on any worker may now miss it:
+        # once Redis answers again, every worker is told to resync every inbox.
+        log.warning("redis publish failed (%s); scheduling a resync", type(error).__name__)
+        if self._recovery is None or self._recovery.done():
+            self._recovery = asyncio.create_task(self._broadcast_resync(), name="redis-resync")
+
+    async def _broadcast_resync(self) -> None:
+        while True:
+            try:
+                await self._client.publish(self.CHANNEL, _RESYNC_ALL)
+                return
+            except (RedisError, OSError):
+                await asyncio.sleep(self._retry_seconds)
 
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
         return self._fanout.subscribe(account)
@@ -147,6 +167,9 @@ class RedisPubSub:
                     self._fanout.resync_all()
                     self._subscribed.set()
                     async for raw in messages:
+                        if raw == _RESYNC_ALL:
+                            self._fanout.resync_all()
+                            continue
                         envelope = json.loads(raw)
                         self._fanout.dispatch(envelope["to"], envelope["m"].encode())
             except (RedisError, OSError) as exc:

@@ -23,11 +23,13 @@ class Socket:
         frame: dict[str, Any] = json.loads(raw)
         return frame
 
-    async def expect(self, kind: str, timeout: float = 5.0) -> dict[str, Any]:
-        """The next frame, which must be of `kind` (notifications in between are skipped)."""
+    async def expect(
+        self, kind: str, timeout: float = 5.0, *, skip: frozenset[str] = frozenset({"notify"})
+    ) -> dict[str, Any]:
+        """The next frame, which must be of `kind` (frames of the `skip` types are passed over)."""
         while True:
             frame = await self.recv(timeout)
-            if frame["type"] == "notify" and kind != "notify":
+            if frame["type"] in skip and frame["type"] != kind:
                 continue
             assert frame["type"] == kind, frame
             return frame
