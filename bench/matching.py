@@ -55,12 +55,15 @@ def _world(n: int, seed: int) -> tuple[SupporterPool, float]:
 
 def online(sizes: Sequence[int], n_requests: int, seed: int) -> None:
     print("### Online ranking (k = 5)\n")
-    print("| supporters | pool build | p50 | p99 | max | full-scan p50 | full-scan p99 |"
-          " feasible (median) |")
+    print(
+        "| supporters | pool build | p50 | p99 | max | full-scan p50 | full-scan p99 |"
+        " feasible (median) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
-        world = synthetic_world(seed, supporters=n, networks=6, institutions_per_network=20,
-                                now=NOW)
+        world = synthetic_world(
+            seed, supporters=n, networks=6, institutions_per_network=20, now=NOW
+        )
         start = time.perf_counter()
         pool = SupporterPool(world.supporters)
         build = time.perf_counter() - start
@@ -97,12 +100,15 @@ def _timed(
 
 def batch(sizes: Sequence[int], seed: int, exact_limit: int) -> None:
     print("### Batch assignment (n requests x n supporters, K = 24 candidates per request)\n")
-    print("| n | batch time | greedy time | exact time | batch / optimum | greedy / optimum |"
-          " matched batch / greedy / exact |")
+    print(
+        "| n | batch time | greedy time | exact time | batch / optimum | greedy / optimum |"
+        " matched batch / greedy / exact |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for n in sizes:
-        world = synthetic_world(seed + n, supporters=n, networks=6, institutions_per_network=20,
-                                now=NOW)
+        world = synthetic_world(
+            seed + n, supporters=n, networks=6, institutions_per_network=20, now=NOW
+        )
         pool = SupporterPool(world.supporters)
         requests = synthetic_requests(world, n, seed=seed + n + 1)
         flow, t_flow = _timed(assign_batch, pool, requests)
@@ -133,14 +139,17 @@ def _fit(pool: SupporterPool, pairs: Sequence[tuple[SupportRequest, str]]) -> fl
     # Mean fit of the pairs: every criterion but load, at the default weights (max 7.5).
     total = 0.0
     for request, supporter_id in pairs:
-        parts = explain(request, pool.supporter(supporter_id), taxonomy=pool.taxonomy,
-                        policy=DEFAULT_POLICY).parts
+        parts = explain(
+            request, pool.supporter(supporter_id), taxonomy=pool.taxonomy, policy=DEFAULT_POLICY
+        ).parts
         total += sum(p.points for p in parts if p.criterion is not Criterion.LOAD)
     return total / max(1, len(pairs))
 
 
 def _fairness_row(
-    label: str, pool: SupporterPool, pairs: Sequence[tuple[SupportRequest, str]],
+    label: str,
+    pool: SupporterPool,
+    pairs: Sequence[tuple[SupportRequest, str]],
     n_requests: int,
 ) -> None:
     assigned = Counter(supporter_id for _, supporter_id in pairs)
@@ -169,25 +178,33 @@ def _stream(
 
 def fairness(n: int, n_requests: int, seed: int) -> None:
     print(f"### Fairness ({n_requests:,} requests on {n:,} supporters)\n")
-    print("Mean fit: specialty + experience + topics + time zone points of the pairs at the"
-          " default weights (out of 7.5). Gini and maximum over accepting supporters: *window*"
-          " counts the assignments made here, *load* adds them to the conversations already"
-          " running.\n")
-    print("| policy | matched | mean fit | Gini (window) | Gini (load) | max window | max load |"
-          " supporters used |")
+    print(
+        "Mean fit: specialty + experience + topics + time zone points of the pairs at the"
+        " default weights (out of 7.5). Gini and maximum over accepting supporters: *window*"
+        " counts the assignments made here, *load* adds them to the conversations already"
+        " running.\n"
+    )
+    print(
+        "| policy | matched | mean fit | Gini (window) | Gini (load) | max window | max load |"
+        " supporters used |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     world = synthetic_world(seed, supporters=n, networks=6, institutions_per_network=20, now=NOW)
     requests = synthetic_requests(world, n_requests, seed=seed + 1)
     no_discount = Policy(load_weight=0.0)
-    for label, policy in (("batch, load discount", DEFAULT_POLICY),
-                          ("batch, no load discount", no_discount)):
+    for label, policy in (
+        ("batch, load discount", DEFAULT_POLICY),
+        ("batch, no load discount", no_discount),
+    ):
         pool = SupporterPool(world.supporters)
         result = assign_batch(pool, requests, now=NOW, policy=policy)
         by_id = {r.request_id: r for r in requests}
         pairs = [(by_id[a.request_id], a.supporter_id) for a in result.assignments]
         _fairness_row(label, pool, pairs, n_requests)
-    for label, policy in (("online stream, load discount", DEFAULT_POLICY),
-                          ("online stream, no load discount", no_discount)):
+    for label, policy in (
+        ("online stream, load discount", DEFAULT_POLICY),
+        ("online stream, no load discount", no_discount),
+    ):
         pool = SupporterPool(world.supporters)
         before = SupporterPool(world.supporters)
         _fairness_row(label, before, _stream(pool, requests, policy), n_requests)

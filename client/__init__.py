@@ -7,12 +7,28 @@
     ...
     room = client.join_room(room_id); session = client.start_session(room_id)
 
+The relay (WebSocket) side is asyncio: :class:`RelayClient` wraps the sans-I/O :class:`Relay`::
+
+    async with RelayClient(client) as relay:
+        await relay.send(room_id, "hello")       # X3DH on first use, re-sent until accepted
+        async for event in relay.events(): ...   # MessageReceived, MessageAccepted, …
+
 Errors from the server arrive as :class:`ApiError` carrying the problem details.
 """
 
 from client.api import Peerhaven
-from client.errors import ApiError, ClientError
+from client.connection import RelayClient
+from client.conversation import Conversation
+from client.errors import (
+    ApiError,
+    ClientError,
+    FrameError,
+    NoSessionError,
+    RelayError,
+    UnknownRoomError,
+)
 from client.keyfolder import KeyFolder
+from client.ledger import Ledger
 from client.messages import (
     LOGIN_LABEL,
     REGISTER_LABEL,
@@ -21,6 +37,7 @@ from client.messages import (
     registration_message,
     room_identity_payload,
 )
+from client.relay import Relay
 
 __all__ = [
     "LOGIN_LABEL",
@@ -28,8 +45,16 @@ __all__ = [
     "ROOM_IDENTITY_DOMAIN",
     "ApiError",
     "ClientError",
+    "Conversation",
+    "FrameError",
     "KeyFolder",
+    "Ledger",
+    "NoSessionError",
     "Peerhaven",
+    "Relay",
+    "RelayClient",
+    "RelayError",
+    "UnknownRoomError",
     "login_message",
     "registration_message",
     "room_identity_payload",

@@ -92,6 +92,20 @@ class Peerhaven:
         raise ApiError(response.status_code, title, detail)
 
     @property
+    def token(self) -> str:
+        """The bearer token of the last :meth:`login` (for the relay's `auth` frame)."""
+        if self._token is None:
+            raise RuntimeError("log in first")
+        return self._token
+
+    @property
+    def relay_url(self) -> str:
+        """The WebSocket address of the relay: `ws(s)://host/ws`."""
+        base = self.http.base_url
+        scheme = "wss" if base.scheme == "https" else "ws"
+        return str(base.copy_with(scheme=scheme, path=base.path.rstrip("/") + "/ws"))
+
+    @property
     def device(self) -> IdentityKeyPair:
         return self.keys.device().identity
 
@@ -298,15 +312,22 @@ class Peerhaven:
             )
         return details
 
+    def claim_peer_bundle(self, room_id: str) -> tuple[str, PreKeyBundle]:
+        """Claim the peer's prekey bundle (one one-time prekey each time): (member id, bundle).
+
+        Raises `SignatureError` for a bundle whose signed prekey does not verify.
+        """
+        claimed = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/peer-bundle")
+        return str(claimed["member_id"]), PreKeyBundle.from_json(claimed["bundle"])
+
     def start_session(self, room_id: str) -> Session:
         """Fetch (and so claim) the peer's bundle, verify it, and start X3DH as the initiator."""
         room_id = _room(room_id)
         store = self._room_store(room_id)
-        claimed = self._call("POST", f"/api/v1/rooms/{room_id}/peer-bundle")
-        bundle = PreKeyBundle.from_json(claimed["bundle"])  # verifies the signed prekey
+        peer, bundle = self.claim_peer_bundle(room_id)
         me = self.room(room_id)["me"]["member_id"]
         session = initiate_session(
-            store.identity, bundle, room=room_id, device=me, peer_device=claimed["member_id"]
+            store.identity, bundle, room=room_id, device=me, peer_device=peer
         )
         store.sessions[room_id] = session
         self.keys.save_room(room_id, store)

@@ -1,23 +1,27 @@
 """A terminal client: `python -m client --server URL --keys DIR COMMAND …`.
 
 Each command logs in with the device key (kept in DIR, sealed under the passphrase from
-`PEERHAVEN_PASSPHRASE` or a prompt) and prints the server's answer as JSON. Until the relay
-exists, `start` prints the first (prekey) envelope and `answer` takes it, so two people can
-complete X3DH by hand over the demo network.
+`PEERHAVEN_PASSPHRASE` or a prompt) and prints the server's answer as JSON. `chat` is
+interactive: ask for support or accept an offer, then talk end-to-end encrypted through the
+relay (type /help inside). `start` and `answer` complete X3DH by hand, without the relay.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import getpass
 import json
 import os
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from client.api import Peerhaven
+from client.chat import Chat
+from client.connection import RelayClient
 from client.errors import ApiError
 from client.keyfolder import KeyFolder
 from crypto import CryptoError, Envelope
@@ -72,7 +76,38 @@ def _parser() -> argparse.ArgumentParser:
     answer = commands.add_parser("answer", help="accept the peer's first envelope")
     answer.add_argument("target")
     answer.add_argument("envelope", help="the `envelope` string printed by the peer's `start`")
+    chat = commands.add_parser("chat", help="interactive end-to-end encrypted chat (/help inside)")
+    chat.add_argument("--room", help="enter this room at once")
     return parser
+
+
+async def _stdin_lines() -> AsyncIterator[str]:
+    """Lines typed on stdin, read by a thread so the event loop keeps receiving."""
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def put(line: str | None) -> None:
+        try:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        except RuntimeError:  # the loop has finished
+            pass
+
+    def read() -> None:
+        for line in sys.stdin:
+            put(line)
+        put(None)
+
+    threading.Thread(target=read, name="stdin", daemon=True).start()
+    while (line := await lines.get()) is not None:
+        yield line
+
+
+async def _chat(client: Peerhaven, room: str | None) -> int:
+    def write(line: str) -> None:
+        print(line, flush=True)
+
+    async with RelayClient(client) as relay:
+        return await Chat(client, relay, write).run(_stdin_lines(), room=room)
 
 
 def _run(client: Peerhaven, args: argparse.Namespace) -> Any:
@@ -135,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = KeyFolder(args.keys, passphrase, opslimit=opslimit, memlimit=memlimit)
     with Peerhaven(args.server, keys=keys) as client:
         try:
+            if args.command == "chat":
+                client.login()
+                return asyncio.run(_chat(client, args.room))
             result = _run(client, args)
         except ApiError as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -142,5 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (CryptoError, RuntimeError, ValueError) as exc:
             print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            return 130
     print(json.dumps(result, indent=2))
     return 0

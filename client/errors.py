@@ -1,13 +1,24 @@
 """The client's error tree.
 
 ClientError
-├── ApiError      the server answered with problem details (status, title, detail)
+├── ApiError        the server answered with problem details (status, title, detail)
+├── FrameError      a relay frame from the server could not be understood
+├── RelayError      the relay cannot do what was asked
+│   ├── NoSessionError     no end-to-end session in that room yet (start one first)
+│   └── UnknownRoomError   the room is not open in this relay
 └── (KeyFolder raises crypto.KeystoreError for a wrong passphrase or a corrupted file)
 """
 
 from __future__ import annotations
 
-__all__ = ["ApiError", "ClientError"]
+__all__ = [
+    "ApiError",
+    "ClientError",
+    "FrameError",
+    "NoSessionError",
+    "RelayError",
+    "UnknownRoomError",
+]
 
 
 class ClientError(Exception):
@@ -25,3 +36,27 @@ class ApiError(ClientError):
 
     def __repr__(self) -> str:
         return f"ApiError({self.status}, {self.title!r}, {self.detail!r})"
+
+
+class FrameError(ClientError):
+    """A server frame that is not JSON, of an unknown type, or missing a field."""
+
+
+class RelayError(ClientError):
+    """The relay cannot do what was asked."""
+
+
+class NoSessionError(RelayError):
+    """There is no end-to-end session in the room yet."""
+
+    def __init__(self, room: str) -> None:
+        super().__init__(f"no session in room {room}")
+        self.room = room
+
+
+class UnknownRoomError(RelayError):
+    """The room has not been opened in this relay."""
+
+    def __init__(self, room: str) -> None:
+        super().__init__(f"room {room} is not open")
+        self.room = room

@@ -22,6 +22,7 @@ from server.api.routes import (
 from server.api.state import AppState
 from server.config import Settings, get_settings
 from server.db.engine import Database
+from server.db.group_commit import GroupCommit
 from server.housekeeping import housekeeping_jobs
 from server.keys import load_server_keys
 from server.limits import BodyLimit
@@ -31,6 +32,7 @@ from server.problems import install_problem_handlers
 from server.pubsub import pubsub_from_url
 from server.ratelimit import RateLimiter
 from server.relay.connection_counter import ConnectionCounter
+from server.relay.frames import FrameError
 from server.relay.notify import PubSubNotifier
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -43,9 +45,10 @@ def _utcnow() -> datetime:
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> FastAPI:
     """Build a Peerhaven app for `settings`. The database must already be migrated."""
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
+    db = Database(settings.database_url)
     state = AppState(
         settings=settings,
-        db=Database(settings.database_url),
+        db=db,
         keys=load_server_keys(settings),
         metrics=Metrics(),
         clock=clock,
@@ -54,11 +57,14 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
         connections=ConnectionCounter(settings.ws_connections_per_account),
+        writes=GroupCommit(db, expected=(FrameError,), max_batch=settings.relay_max_batch),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await pubsub.start()
+        if settings.relay_group_commit:
+            state.writes.start()
         jobs = background_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
         jobs += housekeeping_jobs(state.db, settings=settings, clock=clock)
         for job in jobs:
@@ -68,6 +74,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         finally:
             for job in jobs:
                 await job.stop()
+            await state.writes.stop()
             await pubsub.stop()
             await state.db.dispose()
 

@@ -22,6 +22,7 @@ __all__ = [
     "authenticate",
     "authenticate_token",
     "issue_challenge",
+    "issue_token",
     "login",
     "logout",
     "purge_expired",
@@ -91,18 +92,25 @@ async def login(
     ).first()
     if account is None or account.disabled_at is not None:
         raise Unauthenticated("login failed: no active account for this key")
+    return account, await issue_token(session, account_id=account.id, ttl=ttl, now=now)
+
+
+async def issue_token(
+    session: AsyncSession, *, account_id: uuid.UUID, ttl: timedelta, now: datetime
+) -> IssuedToken:
+    """Mint a bearer token for an account (after a successful login)."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     expires_at = now + ttl
     session.add(
         AccessToken(
-            account_id=account.id,
+            account_id=account_id,
             token_hash=_token_hash(token),
             created_at=now,
             expires_at=expires_at,
         )
     )
     await session.flush()
-    return account, IssuedToken(token=token, expires_at=expires_at)
+    return IssuedToken(token=token, expires_at=expires_at)
 
 
 async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Account:

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     mailbox_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)
     report_window_seconds: int = Field(default=90 * 24 * 3600, ge=60)
     relay_sweep_seconds: float = Field(default=60.0, ge=0, description="0: no sweeper")
+    relay_group_commit: bool = Field(
+        default=True, description="Commit concurrent sends and acks together (one commit a batch)"
+    )
+    relay_max_batch: int = Field(default=256, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

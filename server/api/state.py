@@ -8,6 +8,7 @@ from datetime import datetime
 
 from server.config import Settings
 from server.db.engine import Database
+from server.db.group_commit import GroupCommit
 from server.keys import ServerKeys
 from server.metrics import Metrics
 from server.pubsub import PubSub
@@ -30,3 +31,4 @@ class AppState:
     pubsub: PubSub
     notify: Notifier
     connections: ConnectionCounter
+    writes: GroupCommit

@@ -11,7 +11,6 @@ import uuid
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server import auth
@@ -166,9 +165,10 @@ class Relay:
         if isinstance(frame, Send):
             await self._accept(frame)
         elif isinstance(frame, Ack):
-            async with self.state.db.session() as session:
-                await mailbox.acknowledge(session, account_id=self.account_id, ids=frame.ids)
-                await session.commit()
+            account_id, ids = self.account_id, frame.ids
+            await self.state.writes.run(
+                lambda session: mailbox.acknowledge(session, account_id=account_id, ids=ids)
+            )
         elif isinstance(frame, Sync):
             await self._sync(frame.after)
         elif isinstance(frame, Ping):
@@ -182,23 +182,19 @@ class Relay:
             raise FrameError(
                 ErrorCode.TOO_LARGE, f"envelope over {self.settings.max_envelope_bytes} bytes"
             )
-        for attempt in range(2):
-            try:
-                async with self.state.db.session() as session:
-                    accepted = await mailbox.accept_envelope(
-                        session,
-                        account_id=self.account_id,
-                        raw=frame.envelope,
-                        server_secret=self.state.keys.franking_secret,
-                        retention=timedelta(seconds=self.settings.mailbox_retention_seconds),
-                        now=self.state.clock(),
-                    )
-                    await session.commit()
-                break
-            except IntegrityError:
-                # The same envelope raced in on another connection: the retry finds it.
-                if attempt:
-                    raise
+        account_id = self.account_id
+        retention = timedelta(seconds=self.settings.mailbox_retention_seconds)
+        now = self.state.clock()
+        accepted = await self.state.writes.run(
+            lambda session: mailbox.accept_envelope(
+                session,
+                account_id=account_id,
+                raw=frame.envelope,
+                server_secret=self.state.keys.franking_secret,
+                retention=retention,
+                now=now,
+            )
+        )
         # Persisted: only now may the sender hear `accepted`.
         await self._send(Accepted(client_id=accepted.client_id, id=accepted.id, ts=accepted.ts))
         if accepted.entry is not None:

@@ -1,0 +1,129 @@
+"""One room as the device sees it: its keystore, its sessions, and who is on the other side.
+
+Pure: keys in, envelopes out. Persisting the keystore is the caller's job.
+
+Sessions are kept under two names in the room keystore: the room id (the *current* session,
+the one `client.api.Peerhaven.start_session` also uses) and `<room>#previous`. When both members
+start X3DH at the same moment, each accepts the other's handshake and the two would otherwise
+end up speaking different sessions; keeping the previous one and promoting whichever session
+the peer's messages decrypt with makes the pair converge (as libsignal does with archived
+session states).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from crypto import (
+    DecryptionError,
+    Envelope,
+    EnvelopeType,
+    InvalidKeyError,
+    Keystore,
+    PreKeyBundle,
+    ReceivedMessage,
+    Session,
+    accept_session,
+    initiate_session,
+    safety_number,
+)
+
+__all__ = ["Conversation"]
+
+
+@dataclass(repr=False)
+class Conversation:
+    room: str
+    me: str  # my member id (my device id in the room's envelopes)
+    peer: str  # the peer's member id
+    handle: str  # the peer's pseudonym
+    keys: Keystore
+
+    def __repr__(self) -> str:
+        return f"Conversation(room={self.room!r}, handle={self.handle!r})"
+
+    @property
+    def _previous(self) -> str:
+        return f"{self.room}#previous"
+
+    @property
+    def session(self) -> Session | None:
+        return self.keys.sessions.get(self.room)
+
+    def _install(self, session: Session) -> None:
+        current = self.keys.sessions.get(self.room)
+        if current is not None:
+            self.keys.sessions[self._previous] = current
+        self.keys.sessions[self.room] = session
+
+    def _promote_previous(self) -> None:
+        previous = self.keys.sessions.pop(self._previous)
+        self._install(previous)
+
+    def start(self, bundle: PreKeyBundle) -> Session:
+        """Start X3DH as the initiator with the peer's (verified) bundle."""
+        session = initiate_session(
+            self.keys.identity, bundle, room=self.room, device=self.me, peer_device=self.peer
+        )
+        self._install(session)
+        return session
+
+    def encrypt(self, plaintext: bytes) -> Envelope:
+        """Raises `LookupError` without a session (start one first)."""
+        session = self.session
+        if session is None:
+            raise LookupError(self.room)
+        return session.encrypt(plaintext)
+
+    def decrypt(self, envelope: Envelope) -> ReceivedMessage:
+        """Decrypt with the session the peer used, accepting a new handshake if need be.
+
+        Raises `DecryptionError` (or another `CryptoError`): nothing is kept then, except that a
+        `FrankingError` has consumed its message key (the caller persists either way).
+        """
+        if envelope.room != self.room or envelope.sender != self.peer:
+            raise DecryptionError()
+        names = [self.room, self._previous]
+        sessions = [(n, s) for n in names if (s := self.keys.sessions.get(n)) is not None]
+        header = envelope.x3dh
+        if envelope.type is EnvelopeType.PREKEY and header is not None:
+            for name, session in sessions:
+                if session.is_same_handshake(header):
+                    return self._decrypt_with(name, session, envelope)
+            return self._accept(envelope)
+        last: DecryptionError = DecryptionError()
+        for name, session in sessions:
+            try:
+                return self._decrypt_with(name, session, envelope)
+            except DecryptionError as exc:
+                last = exc
+        raise last
+
+    def _decrypt_with(self, name: str, session: Session, envelope: Envelope) -> ReceivedMessage:
+        message = session.decrypt(envelope)
+        if name == self._previous:
+            self._promote_previous()  # the peer speaks this one: answer in it
+        return message
+
+    def _accept(self, envelope: Envelope) -> ReceivedMessage:
+        header = envelope.x3dh
+        assert header is not None
+        spk = self.keys.signed_prekeys.get(header.signed_prekey_id)
+        opk_id = header.one_time_prekey_id
+        opk = None if opk_id is None else self.keys.one_time_prekeys.get(opk_id)
+        if spk is None or (opk_id is not None and opk is None):
+            raise InvalidKeyError("the envelope names a prekey this room no longer holds")
+        session, message = accept_session(self.keys.identity, spk, opk, envelope, device=self.me)
+        if opk_id is not None:
+            del self.keys.one_time_prekeys[opk_id]  # a second handshake on it must fail
+        self._install(session)
+        return message
+
+    def safety_number(self) -> str | None:
+        """The 60-digit number for this room's session keys, or None before any session."""
+        session = self.session
+        if session is None:
+            return None
+        return safety_number(
+            self.keys.identity.public_key, self.me, session.peer_identity_key, self.peer
+        )
