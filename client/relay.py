@@ -243,9 +243,7 @@ class Relay:
 
     def _error(self, frame: ErrorFrame) -> None:
         sent = self.ledger.outbox.get(frame.ref) if frame.ref else None
-        if sent is not None and frame.code == "duplicate":
-            self._accepted(frame.ref or "")  # the server already holds it
-        elif sent is not None and frame.code in _FINAL_SEND_ERRORS:
+        if sent is not None and frame.code in _FINAL_SEND_ERRORS:
             del self.ledger.outbox[frame.ref or ""]
             self._ledger_dirty = True
             self._events.append(SendRejected(sent.room, frame.ref or "", frame.code, frame.message))

@@ -38,7 +38,10 @@ class Database:
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_pre_ping=path is None)
+        # hide_parameters: a database error must never carry row data (envelopes) into a log.
+        self.engine: AsyncEngine = create_async_engine(
+            url, echo=echo, pool_pre_ping=path is None, hide_parameters=True
+        )
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from crypto import DecodeError, Envelope
 from server import auth
 from server.api.state import AppState
 from server.db.models import MailboxEntry
@@ -55,6 +56,13 @@ def deliver_frame(entry: MailboxEntry) -> Deliver:
         ts=entry.created_at,
         tag=b64encode(entry.tag),
     )
+
+
+def _ref(frame: Send) -> str | None:
+    try:
+        return Envelope.decode(frame.envelope).message_id
+    except DecodeError:
+        return None
 
 
 class _Closed(Exception):
@@ -158,7 +166,14 @@ class Relay:
                 frame = parse_client_frame(raw)
                 await self._handle(frame)
             except FrameError as error:
-                await self._send(ErrorFrame(code=error.code, message=error.message))
+                await self._send(ErrorFrame(code=error.code, message=error.message, ref=error.ref))
+            except (WebSocketDisconnect, _Closed):
+                raise
+            except Exception as exc:  # the store failed: say so, keep the connection
+                log.warning("conn %s: frame failed (%s)", self.id, type(exc).__name__)
+                await self._send(
+                    ErrorFrame(code=ErrorCode.UNAVAILABLE, message="not stored; try again")
+                )
 
     async def _handle(self, frame: Auth | Send | Ack | Sync | Ping) -> None:
         assert self.account_id is not None
@@ -182,10 +197,27 @@ class Relay:
             raise FrameError(
                 ErrorCode.TOO_LARGE, f"envelope over {self.settings.max_envelope_bytes} bytes"
             )
+        try:
+            accepted = await self._store(frame)
+        except FrameError:
+            raise
+        except Exception as exc:
+            log.warning("conn %s: envelope not stored (%s)", self.id, type(exc).__name__)
+            raise FrameError(
+                ErrorCode.UNAVAILABLE, "not stored; send it again", ref=_ref(frame)
+            ) from None
+        # Persisted: only now may the sender hear `accepted`.
+        await self._send(Accepted(client_id=accepted.client_id, id=accepted.id, ts=accepted.ts))
+        if accepted.entry is not None:
+            frame_json = deliver_frame(accepted.entry).model_dump_json().encode()
+            await self.state.pubsub.publish(str(accepted.entry.recipient_id), frame_json)
+
+    async def _store(self, frame: Send) -> mailbox.Accepted:
+        assert self.account_id is not None
         account_id = self.account_id
         retention = timedelta(seconds=self.settings.mailbox_retention_seconds)
         now = self.state.clock()
-        accepted = await self.state.writes.run(
+        return await self.state.writes.run(
             lambda session: mailbox.accept_envelope(
                 session,
                 account_id=account_id,
@@ -195,11 +227,6 @@ class Relay:
                 now=now,
             )
         )
-        # Persisted: only now may the sender hear `accepted`.
-        await self._send(Accepted(client_id=accepted.client_id, id=accepted.id, ts=accepted.ts))
-        if accepted.entry is not None:
-            frame_json = deliver_frame(accepted.entry).model_dump_json().encode()
-            await self.state.pubsub.publish(str(accepted.entry.recipient_id), frame_json)
 
     async def _sync(self, after: int) -> None:
         assert self.account_id is not None

@@ -49,14 +49,13 @@ class CloseCode(IntEnum):
 
 class ErrorCode(StrEnum):
     MALFORMED = "malformed"  # not JSON, or not a known frame, or invalid fields
-    NOT_AUTHENTICATED = "not_authenticated"
     ALREADY_AUTHENTICATED = "already_authenticated"
     UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
     ROOM_CLOSED = "room_closed"
     NO_RECIPIENT = "no_recipient"
     INVALID_ENVELOPE = "invalid_envelope"
     TOO_LARGE = "too_large"
-    DUPLICATE = "duplicate"
+    UNAVAILABLE = "unavailable"  # the server could not store it now: nothing accepted, retry
 
 
 class _Frame(BaseModel):
@@ -95,12 +94,14 @@ _client_frames: TypeAdapter[Auth | Send | Ack | Sync | Ping] = TypeAdapter(Clien
 
 
 class FrameError(Exception):
-    """A frame that cannot be used; `message` is safe to send back (it never echoes input)."""
+    """A frame that cannot be used; `message` is safe to send back (it never echoes input).
+    `ref` is the envelope id of the `send` it answers, when known."""
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str, *, ref: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        self.ref = ref
 
 
 def parse_client_frame(raw: str | bytes) -> Auth | Send | Ack | Sync | Ping:

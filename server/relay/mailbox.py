@@ -71,10 +71,13 @@ async def accept_envelope(
         envelope = Envelope.decode(raw)
     except DecodeError as error:
         raise FrameError(ErrorCode.INVALID_ENVELOPE, str(error)) from None
+    ref = envelope.message_id
     try:
         room_id = uuid.UUID(envelope.room)
     except ValueError:
-        raise FrameError(ErrorCode.UNKNOWN_ROOM, "no such room, or you are not in it") from None
+        raise FrameError(
+            ErrorCode.UNKNOWN_ROOM, "no such room, or you are not in it", ref=ref
+        ) from None
     members = (
         await session.exec(
             select(RoomMember).where(
@@ -84,15 +87,17 @@ async def accept_envelope(
     ).all()
     own = next((m for m in members if m.account_id == account_id), None)
     if own is None:
-        raise FrameError(ErrorCode.UNKNOWN_ROOM, "no such room, or you are not in it")
+        raise FrameError(ErrorCode.UNKNOWN_ROOM, "no such room, or you are not in it", ref=ref)
     room = await session.get(Room, room_id)
     if room is None or room.closed_at is not None:
-        raise FrameError(ErrorCode.ROOM_CLOSED, "this room is closed")
+        raise FrameError(ErrorCode.ROOM_CLOSED, "this room is closed", ref=ref)
     if envelope.sender != str(own.id):
-        raise FrameError(ErrorCode.INVALID_ENVELOPE, "envelope sender is not your member id here")
+        raise FrameError(
+            ErrorCode.INVALID_ENVELOPE, "envelope sender is not your member id here", ref=ref
+        )
     peers = [m for m in members if m.id != own.id]
     if not peers:
-        raise FrameError(ErrorCode.NO_RECIPIENT, "nobody else is in this room")
+        raise FrameError(ErrorCode.NO_RECIPIENT, "nobody else is in this room", ref=ref)
     peer = peers[0]
 
     already = (

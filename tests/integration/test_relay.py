@@ -199,6 +199,9 @@ async def test_bad_frames_get_typed_errors_and_change_nothing(world: World, flow
             error,
         )
         assert "ph1_again" not in error["message"]
+    # Errors about a decodable envelope name it, so a client knows which send failed.
+    await alice.send(send_frame(spoofed))
+    assert (await alice.expect("error"))["ref"] == envelope.message_id
     await alice.send({"type": "ping"})
     await alice.expect("pong")  # still usable
     assert count(world, MailboxEntry) == 0 and count(world, SentMessage) == 0

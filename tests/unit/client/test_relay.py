@@ -156,16 +156,16 @@ def test_error_frames_settle_or_keep_an_outbox_entry(pair: Pair) -> None:
     a, b, c = relay.pending
     for code, message, ref in (
         ("room_closed", "closed", a),
-        ("duplicate", "", b),
-        ("busy", "later", c),
+        ("too_large", "big", b),
+        ("unavailable", "not stored; send it again", c),
     ):
         relay.receive(json.dumps({"type": "error", "code": code, "message": message, "ref": ref}))
     assert relay.events_received() == [
         SendRejected(pair.room, a, "room_closed", "closed"),
-        MessageAccepted(pair.room, b),
-        ServerError("busy", "later", c),
+        SendRejected(pair.room, b, "too_large", "big"),
+        ServerError("unavailable", "not stored; send it again", c),
     ]
-    assert relay.pending == [c]
+    assert relay.pending == [c]  # kept, to be sent again
 
 
 # -- receiving ---------------------------------------------------------------------------------
