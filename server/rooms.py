@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crypto import SignatureError, verify_with_domain
 from matching.taxonomy import load_taxonomy
 from server.db.models import Account, Block, Offer, Profile, Room, RoomMember, SupportRequest
+from server.db.upsert import insert_if_missing
 from server.errors import Conflict, InvalidInput, NotFound
 from server.identity import b64decode, parse_identity_key
 
@@ -229,8 +230,8 @@ async def block_peer(
 ) -> Membership:
     """Never be matched with this peer again (either direction), and close the room."""
     found = await membership(session, account=account, room_id=room_id)
-    exists = await session.get(Block, (account.id, found.peer.account_id))
-    if exists is None:
-        session.add(Block(blocker_id=account.id, blocked_id=found.peer.account_id, created_at=now))
-        await session.flush()
+    # A double tap blocks twice at once: the second insert is a no-op, not an error.
+    await insert_if_missing(
+        session, Block, blocker_id=account.id, blocked_id=found.peer.account_id, created_at=now
+    )
     return await close_room(session, account=account, room_id=room_id, now=now)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crypto import DecodeError, Envelope, server_tag
 from server.db.models import MailboxCounter, MailboxEntry, Room, RoomMember, SentMessage
+from server.db.upsert import insert_if_missing
 from server.relay.frames import ErrorCode, FrameError
 
 __all__ = ["Accepted", "accept_envelope", "acknowledge", "cursor", "pending", "sweep"]
@@ -39,11 +39,7 @@ def _millis(moment: datetime) -> int:
 async def _next_seq(session: AsyncSession, *, account_id: uuid.UUID) -> int:
     """Take the next sequence number of an account's mailbox, holding its counter row's lock
     until the transaction ends, so that seq order is commit order for that mailbox."""
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.exec(
-        insert(MailboxCounter).values(account_id=account_id, last_seq=0).on_conflict_do_nothing()
-    )
+    await insert_if_missing(session, MailboxCounter, account_id=account_id, last_seq=0)
     bumped = await session.exec(
         sa.update(MailboxCounter)
         .where(col(MailboxCounter.account_id) == account_id)

@@ -304,6 +304,8 @@ async def test_supporters_hear_about_offers_and_rooms(world: World, tmp_path: Pa
     room = helper.client.accept_offer(pending["id"])
     events = {(await asker_socket.expect("notify"))["event"] for _ in range(2)}
     assert events == {"request", "room"}
+    helper.client.join_room(room["id"])  # the helper's bundle is ready: the asker may start
+    assert (await asker_socket.expect("notify"))["data"] == {"room": room["id"]}
     helper.client.leave_room(room["id"])
     note = await asker_socket.expect("notify")
     assert note == {"type": "notify", "event": "room", "data": {"room": room["id"]}}

@@ -77,7 +77,10 @@ async def post_prekeys(
         max_one_time=state.settings.max_one_time_prekeys,
         now=now,
     )
+    found = await rooms.membership(session, account=account, room_id=room_id)
     await session.commit()
+    # The peer may be waiting for this member's bundle to start X3DH.
+    await state.notify(found.peer.account_id, "room", room=room_id)
     return PreKeysOut(one_time_prekeys_available=available)
 
 
