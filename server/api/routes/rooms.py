@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import keydir, rooms
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas import BundleOut, PreKeysIn, PreKeysOut, RoomIdentityIn, RoomOut
+from server.api.state import AppState
 from server.api.support_views import room_view
 from server.db.models import Account
 from server.identity import b64encode
@@ -103,34 +107,40 @@ async def claim_bundle(
     )
 
 
+_Ending = Callable[..., Awaitable[rooms.Membership]]
+
+
+async def _end(
+    step: _Ending,
+    room_id: uuid.UUID,
+    account: Account,
+    session: AsyncSession,
+    state: AppState,
+    now: datetime,
+) -> RoomOut:
+    """Leave, close or block: commit, then tell the peer to re-read the room."""
+    found = await step(session, account=account, room_id=room_id, now=now)
+    await session.commit()
+    await state.notify(found.peer.account_id, "room", room=room_id)
+    return room_view(found)
+
+
 @router.post("/{room_id}/leave", summary="Leave the room (a room of two then closes)")
 async def leave(
     room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> RoomOut:
-    found = await rooms.leave_room(session, account=account, room_id=room_id, now=now)
-    await session.commit()
-    await state.notify(found.peer.account_id, "room", room=room_id)
-    view = room_view(found)
-    return view
+    return await _end(rooms.leave_room, room_id, account, session, state, now)
 
 
 @router.post("/{room_id}/close", summary="Close the room for both members")
 async def close(
     room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> RoomOut:
-    found = await rooms.close_room(session, account=account, room_id=room_id, now=now)
-    await session.commit()
-    await state.notify(found.peer.account_id, "room", room=room_id)
-    view = room_view(found)
-    return view
+    return await _end(rooms.close_room, room_id, account, session, state, now)
 
 
 @router.post("/{room_id}/block", summary="Block the peer: close, and never match the pair again")
 async def block(
     room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> RoomOut:
-    found = await rooms.block_peer(session, account=account, room_id=room_id, now=now)
-    await session.commit()
-    await state.notify(found.peer.account_id, "room", room=room_id)
-    view = room_view(found)
-    return view
+    return await _end(rooms.block_peer, room_id, account, session, state, now)
