@@ -59,7 +59,7 @@ class ErrorCode(StrEnum):
 
 
 class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Auth(_Frame):
