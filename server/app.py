@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
@@ -22,7 +22,6 @@ from server.api.routes import (
 from server.api.state import AppState
 from server.config import Settings, get_settings
 from server.db.engine import Database
-from server.db.group_commit import GroupCommit
 from server.housekeeping import housekeeping_jobs
 from server.keys import load_server_keys
 from server.limits import BodyLimit
@@ -32,8 +31,8 @@ from server.problems import install_problem_handlers
 from server.pubsub import pubsub_from_url
 from server.ratelimit import RateLimiter
 from server.relay.connection_counter import ConnectionCounter
-from server.relay.frames import FrameError
 from server.relay.notify import PubSubNotifier
+from server.relay.writer import MailboxWriter
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -46,10 +45,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     """Build a Peerhaven app for `settings`. The database must already be migrated."""
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url)
+    keys = load_server_keys(settings)
     state = AppState(
         settings=settings,
         db=db,
-        keys=load_server_keys(settings),
+        keys=keys,
         metrics=Metrics(),
         clock=clock,
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
@@ -57,7 +57,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
         connections=ConnectionCounter(settings.ws_connections_per_account),
-        writes=GroupCommit(db, expected=(FrameError,), max_batch=settings.relay_max_batch),
+        writes=MailboxWriter(
+            db,
+            server_secret=keys.franking_secret,
+            retention=timedelta(seconds=settings.mailbox_retention_seconds),
+            clock=clock,
+            max_batch=settings.relay_max_batch,
+        ),
     )
 
     @asynccontextmanager

@@ -8,13 +8,13 @@ from datetime import datetime
 
 from server.config import Settings
 from server.db.engine import Database
-from server.db.group_commit import GroupCommit
 from server.keys import ServerKeys
 from server.metrics import Metrics
 from server.pubsub import PubSub
 from server.ratelimit import RateLimiter
 from server.relay.connection_counter import ConnectionCounter
 from server.relay.notify import Notifier
+from server.relay.writer import MailboxWriter
 
 __all__ = ["AppState"]
 
@@ -31,4 +31,4 @@ class AppState:
     pubsub: PubSub
     notify: Notifier
     connections: ConnectionCounter
-    writes: GroupCommit
+    writes: MailboxWriter

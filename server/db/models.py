@@ -18,12 +18,12 @@ __all__ = [
     "Institution",
     "Invite",
     "LoginChallenge",
-    "MailboxCounter",
     "MailboxEntry",
     "Network",
     "Offer",
     "OneTimePreKey",
     "Profile",
+    "RelaySequence",
     "Room",
     "RoomMember",
     "SentMessage",
@@ -255,7 +255,7 @@ class MailboxEntry(SQLModel, table=True):
     """An accepted envelope waiting for one recipient. Deleted when acknowledged or expired.
 
     `envelope` is the end-to-end encrypted envelope exactly as sent: the server cannot read it.
-    `seq` orders one recipient's mailbox; the counter row's lock makes seq order commit order.
+    `seq` comes from `RelaySequence`: it grows with commit order, per recipient and overall.
     """
 
     __tablename__ = "mailbox"
@@ -272,13 +272,14 @@ class MailboxEntry(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_utc(index=True))
 
 
-class MailboxCounter(SQLModel, table=True):
-    """The last sequence number given out in an account's mailbox."""
+class RelaySequence(SQLModel, table=True):
+    """The relay's one sequence counter (a single row, id 1): every mailbox entry takes the next
+    number. Taking numbers locks the row until commit, so seq order is commit order."""
 
-    __tablename__ = "mailbox_counters"
+    __tablename__ = "relay_sequence"
 
-    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
-    last_seq: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    id: int = Field(default=1, primary_key=True)
+    last: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
 
 
 class SentMessage(SQLModel, table=True):

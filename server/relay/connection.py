@@ -8,7 +8,7 @@ import contextlib
 import logging
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -108,7 +108,7 @@ class Relay:
 
     async def _serve(self, account_id: uuid.UUID, inbox: Inbox) -> None:
         async with self.state.db.session() as session:
-            cursor = await mailbox.cursor(session, account_id=account_id)
+            cursor = await mailbox.cursor(session)
         await self._send(Ready(cursor=cursor))
         pump = asyncio.create_task(self._pump(inbox), name=f"pump-{self.id}")
         try:
@@ -180,10 +180,7 @@ class Relay:
         if isinstance(frame, Send):
             await self._accept(frame)
         elif isinstance(frame, Ack):
-            account_id, ids = self.account_id, frame.ids
-            await self.state.writes.run(
-                lambda session: mailbox.acknowledge(session, account_id=account_id, ids=ids)
-            )
+            await self.state.writes.ack(self.account_id, frame.ids)
         elif isinstance(frame, Sync):
             await self._sync(frame.after)
         elif isinstance(frame, Ping):
@@ -214,19 +211,7 @@ class Relay:
 
     async def _store(self, frame: Send) -> mailbox.Accepted:
         assert self.account_id is not None
-        account_id = self.account_id
-        retention = timedelta(seconds=self.settings.mailbox_retention_seconds)
-        now = self.state.clock()
-        return await self.state.writes.run(
-            lambda session: mailbox.accept_envelope(
-                session,
-                account_id=account_id,
-                raw=frame.envelope,
-                server_secret=self.state.keys.franking_secret,
-                retention=retention,
-                now=now,
-            )
-        )
+        return await self.state.writes.send(self.account_id, frame.envelope)
 
     async def _sync(self, after: int) -> None:
         assert self.account_id is not None

@@ -1,24 +1,49 @@
 """The mailbox: the truth of delivery. An envelope is persisted for its recipient before the
 sender hears `accepted`; it leaves the mailbox when the recipient acknowledges it or it expires.
+
+Writes come in batches (see `server.relay.writer`): a batch of sends costs a fixed handful of
+statements, however many envelopes it carries. Sequence numbers come from one counter row, taken
+once per batch; its row lock makes seq order commit order, so a recipient syncing from a cursor
+never skips an envelope that commits later with a smaller seq.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crypto import DecodeError, Envelope, server_tag
-from server.db.models import MailboxCounter, MailboxEntry, Room, RoomMember, SentMessage
+from server.db.models import MailboxEntry, RelaySequence, Room, RoomMember, SentMessage
 from server.db.upsert import insert_if_missing
 from server.relay.frames import ErrorCode, FrameError
 
-__all__ = ["Accepted", "accept_envelope", "acknowledge", "cursor", "pending", "sweep"]
+__all__ = [
+    "Accepted",
+    "Submission",
+    "accept_batch",
+    "acknowledge_batch",
+    "cursor",
+    "pending",
+    "sweep",
+]
+
+_NOT_YOURS = "no such room, or you are not in it"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One `send`: who sent it and the envelope as it came."""
+
+    account_id: uuid.UUID
+    raw: str
 
 
 @dataclass(frozen=True)
@@ -32,113 +57,169 @@ class Accepted:
     entry: MailboxEntry | None
 
 
+@dataclass(frozen=True)
+class _Checked:
+    index: int
+    envelope: Envelope
+    room_id: uuid.UUID
+    own: RoomMember
+    peer: RoomMember
+
+    @property
+    def key(self) -> tuple[uuid.UUID, uuid.UUID, str]:
+        return (self.room_id, self.own.id, self.envelope.message_id)
+
+
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-async def _next_seq(session: AsyncSession, *, account_id: uuid.UUID) -> int:
-    """Take the next sequence number of an account's mailbox, holding its counter row's lock
-    until the transaction ends, so that seq order is commit order for that mailbox."""
-    await insert_if_missing(session, MailboxCounter, account_id=account_id, last_seq=0)
+async def _lock_sequence(session: AsyncSession) -> None:
+    """Take the counter row's lock first, before any read: later reads then see every earlier
+    batch, and SQLite never has to upgrade a read snapshot to a write (which it refuses)."""
+    await insert_if_missing(session, RelaySequence, id=1, last=0)
+    await session.exec(
+        sa.update(RelaySequence)
+        .where(col(RelaySequence.id) == 1)
+        .values(last=col(RelaySequence.last))
+    )
+
+
+async def _take_seqs(session: AsyncSession, count: int) -> int:
+    """Reserve `count` sequence numbers; returns the last."""
     bumped = await session.exec(
-        sa.update(MailboxCounter)
-        .where(col(MailboxCounter.account_id) == account_id)
-        .values(last_seq=col(MailboxCounter.last_seq) + 1)
-        .returning(col(MailboxCounter.last_seq))
+        sa.update(RelaySequence)
+        .where(col(RelaySequence.id) == 1)
+        .values(last=col(RelaySequence.last) + count)
+        .returning(col(RelaySequence.last))
     )
     return int(bumped.scalar_one())
 
 
-async def accept_envelope(
+async def _check(
+    session: AsyncSession, submissions: Sequence[Submission], results: list[Any]
+) -> list[_Checked]:
+    """Decode and authorise every submission (a FrameError in `results` for each refusal)."""
+    decoded: list[tuple[int, Envelope, uuid.UUID]] = []
+    for index, submission in enumerate(submissions):
+        try:
+            envelope = Envelope.decode(submission.raw)
+        except DecodeError as error:
+            results[index] = FrameError(ErrorCode.INVALID_ENVELOPE, str(error))
+            continue
+        try:
+            decoded.append((index, envelope, uuid.UUID(envelope.room)))
+        except ValueError:
+            ref = envelope.message_id
+            results[index] = FrameError(ErrorCode.UNKNOWN_ROOM, _NOT_YOURS, ref=ref)
+    rooms = {room_id for _, _, room_id in decoded}
+    if not rooms:
+        return []
+    members: dict[uuid.UUID, list[RoomMember]] = defaultdict(list)
+    query = select(RoomMember).where(
+        col(RoomMember.room_id).in_(rooms), col(RoomMember.left_at).is_(None)
+    )
+    for member in (await session.exec(query)).all():
+        members[member.room_id].append(member)
+    closed_query = select(Room.id).where(col(Room.id).in_(rooms), col(Room.closed_at).is_not(None))
+    closed = set((await session.exec(closed_query)).all())
+
+    checked = []
+    for index, envelope, room_id in decoded:
+        ref = envelope.message_id
+        here = members.get(room_id, [])
+        own = next((m for m in here if m.account_id == submissions[index].account_id), None)
+        peer = next((m for m in here if own is not None and m.id != own.id), None)
+        if own is None:
+            results[index] = FrameError(ErrorCode.UNKNOWN_ROOM, _NOT_YOURS, ref=ref)
+        elif room_id in closed:
+            results[index] = FrameError(ErrorCode.ROOM_CLOSED, "this room is closed", ref=ref)
+        elif envelope.sender != str(own.id):
+            message = "envelope sender is not your member id here"
+            results[index] = FrameError(ErrorCode.INVALID_ENVELOPE, message, ref=ref)
+        elif peer is None:
+            message = "nobody else is in this room"
+            results[index] = FrameError(ErrorCode.NO_RECIPIENT, message, ref=ref)
+        else:
+            checked.append(_Checked(index, envelope, room_id, own, peer))
+    return checked
+
+
+async def accept_batch(
     session: AsyncSession,
+    submissions: Sequence[Submission],
     *,
-    account_id: uuid.UUID,
-    raw: str,
     server_secret: bytes,
     retention: timedelta,
     now: datetime,
-) -> Accepted:
-    """Check and persist one envelope sent by `account_id`. The caller commits.
+) -> list[Accepted | FrameError]:
+    """Check and persist a batch of sends. The caller commits.
 
-    Raises FrameError: INVALID_ENVELOPE (undecodable, or sender/room fields that are not the
-    caller's), UNKNOWN_ROOM (no such room or not a member: one answer), ROOM_CLOSED, NO_RECIPIENT.
+    Each result is `Accepted` or the `FrameError` to answer: INVALID_ENVELOPE (undecodable, or a
+    sender field that is not the caller's member id), UNKNOWN_ROOM (no such room or not a member:
+    one answer), ROOM_CLOSED, NO_RECIPIENT. A refused send writes nothing. A re-sent envelope
+    (same room, sender and id) is answered as before and stored once.
     """
-    try:
-        envelope = Envelope.decode(raw)
-    except DecodeError as error:
-        raise FrameError(ErrorCode.INVALID_ENVELOPE, str(error)) from None
-    ref = envelope.message_id
-    try:
-        room_id = uuid.UUID(envelope.room)
-    except ValueError:
-        raise FrameError(
-            ErrorCode.UNKNOWN_ROOM, "no such room, or you are not in it", ref=ref
-        ) from None
-    members = (
-        await session.exec(
-            select(RoomMember).where(
-                RoomMember.room_id == room_id, col(RoomMember.left_at).is_(None)
-            )
-        )
-    ).all()
-    own = next((m for m in members if m.account_id == account_id), None)
-    if own is None:
-        raise FrameError(ErrorCode.UNKNOWN_ROOM, "no such room, or you are not in it", ref=ref)
-    room = await session.get(Room, room_id)
-    if room is None or room.closed_at is not None:
-        raise FrameError(ErrorCode.ROOM_CLOSED, "this room is closed", ref=ref)
-    if envelope.sender != str(own.id):
-        raise FrameError(
-            ErrorCode.INVALID_ENVELOPE, "envelope sender is not your member id here", ref=ref
-        )
-    peers = [m for m in members if m.id != own.id]
-    if not peers:
-        raise FrameError(ErrorCode.NO_RECIPIENT, "nobody else is in this room", ref=ref)
-    peer = peers[0]
-
-    already = (
-        await session.exec(
-            select(SentMessage).where(
-                SentMessage.room_id == room_id,
-                SentMessage.sender_member_id == own.id,
-                SentMessage.client_id == envelope.message_id,
-            )
-        )
-    ).first()
-    if already is not None:
-        return Accepted(
-            client_id=already.client_id, id=already.id, ts=already.created_at, entry=None
-        )
-
-    seq = await _next_seq(session, account_id=peer.account_id)
-    tag = server_tag(
-        server_secret, envelope.commitment, envelope.room, envelope.sender, str(peer.id),
-        _millis(now),
-    )  # fmt: skip
-    entry = MailboxEntry(
-        recipient_id=peer.account_id,
-        seq=seq,
-        room_id=room_id,
-        sender_member_id=own.id,
-        envelope=raw,
-        tag=tag,
-        created_at=now,
-        expires_at=now + retention,
+    results: list[Any] = [None] * len(submissions)
+    await _lock_sequence(session)
+    checked = await _check(session, submissions, results)
+    if not checked:
+        return results
+    keys = sa.tuple_(
+        col(SentMessage.room_id), col(SentMessage.sender_member_id), col(SentMessage.client_id)
     )
-    session.add(entry)
-    session.add(
-        SentMessage(
-            id=entry.id,
-            room_id=room_id,
-            sender_member_id=own.id,
-            recipient_member_id=peer.id,
-            client_id=envelope.message_id,
-            tag=tag,
-            created_at=now,
+    known = {
+        (row.room_id, row.sender_member_id, row.client_id): row
+        for row in (
+            await session.exec(select(SentMessage).where(keys.in_([c.key for c in checked])))
         )
-    )
-    await session.flush()
-    return Accepted(client_id=envelope.message_id, id=entry.id, ts=now, entry=entry)
+    }
+    fresh: list[_Checked] = []
+    first_of: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {}
+    for item in checked:
+        if item.key in known:
+            row = known[item.key]
+            results[item.index] = Accepted(row.client_id, row.id, row.created_at, None)
+        elif item.key not in first_of:
+            first_of[item.key] = item.index
+            fresh.append(item)
+    if fresh:
+        seq = await _take_seqs(session, len(fresh)) - len(fresh)
+        entries, sent = [], []
+        for item in fresh:
+            seq += 1
+            peer, envelope = item.peer, item.envelope
+            tag = server_tag(server_secret, envelope.commitment, envelope.room, envelope.sender,
+                             str(peer.id), _millis(now))  # fmt: skip
+            entry = MailboxEntry(
+                recipient_id=peer.account_id, seq=seq, room_id=item.room_id,
+                sender_member_id=item.own.id, envelope=submissions[item.index].raw, tag=tag,
+                created_at=now, expires_at=now + retention,
+            )  # fmt: skip
+            entries.append(entry.model_dump())
+            sent.append({
+                "id": entry.id, "room_id": item.room_id, "sender_member_id": item.own.id,
+                "recipient_member_id": peer.id, "client_id": envelope.message_id, "tag": tag,
+                "created_at": now,
+            })  # fmt: skip
+            results[item.index] = Accepted(envelope.message_id, entry.id, now, entry)
+        await session.exec(sa.insert(MailboxEntry).values(entries))
+        await session.exec(sa.insert(SentMessage).values(sent))
+    for item in checked:  # a second copy inside this very batch
+        if results[item.index] is None:
+            first: Accepted = results[first_of[item.key]]
+            results[item.index] = Accepted(first.client_id, first.id, first.ts, None)
+    return results
+
+
+async def acknowledge_batch(
+    session: AsyncSession, acks: Sequence[tuple[uuid.UUID, Sequence[uuid.UUID]]]
+) -> None:
+    """Delete acknowledged entries: each account's own ids only (others' ids are ignored)."""
+    pairs = [(account_id, entry_id) for account_id, ids in acks for entry_id in ids]
+    if pairs:
+        owned = sa.tuple_(col(MailboxEntry.recipient_id), col(MailboxEntry.id))
+        await session.exec(sa.delete(MailboxEntry).where(owned.in_(pairs)))
 
 
 async def pending(
@@ -154,21 +235,10 @@ async def pending(
     return (await session.exec(query)).all()
 
 
-async def cursor(session: AsyncSession, *, account_id: uuid.UUID) -> int:
-    counter = await session.get(MailboxCounter, account_id)
-    return counter.last_seq if counter else 0
-
-
-async def acknowledge(
-    session: AsyncSession, *, account_id: uuid.UUID, ids: Sequence[uuid.UUID]
-) -> int:
-    """Delete the caller's own entries among `ids` (others' ids are ignored). Returns the count."""
-    deleted = await session.exec(
-        sa.delete(MailboxEntry).where(
-            col(MailboxEntry.recipient_id) == account_id, col(MailboxEntry.id).in_(ids)
-        )
-    )
-    return int(deleted.rowcount)
+async def cursor(session: AsyncSession) -> int:
+    """The relay's latest sequence number (every later delivery has a larger one)."""
+    sequence = await session.get(RelaySequence, 1)
+    return sequence.last if sequence else 0
 
 
 async def sweep(

@@ -1,0 +1,141 @@
+"""The mailbox writer: group commit for the relay.
+
+Every `send` and `ack` that arrives while a commit is in flight joins the next batch, and a batch
+is a fixed handful of statements and one commit (one fsync, one round trip), however many
+envelopes it carries. With SQLite, one writer per process also means the process's writers never
+queue on the database lock. Each caller hears back only after the commit that holds its write:
+"persisted before accepted" is kept. If a batch fails as a whole, each of its writes is retried
+alone, so one bad write cannot fail its neighbours.
+
+Not started (`relay_group_commit` off), it commits each write on its own, one at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from server.db.engine import Database
+from server.relay import mailbox
+from server.relay.frames import FrameError
+
+__all__ = ["MailboxWriter"]
+
+log = logging.getLogger(__name__)
+
+
+def _future() -> asyncio.Future[object]:
+    return asyncio.get_running_loop().create_future()
+
+
+@dataclass
+class _Send:
+    submission: mailbox.Submission
+    done: asyncio.Future[object] = field(default_factory=_future)
+
+
+@dataclass
+class _Ack:
+    account_id: uuid.UUID
+    ids: Sequence[uuid.UUID]
+    done: asyncio.Future[object] = field(default_factory=_future)
+
+
+class MailboxWriter:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        server_secret: bytes,
+        retention: timedelta,
+        clock: Callable[[], datetime],
+        max_batch: int = 256,
+    ) -> None:
+        self._db = db
+        self._secret = server_secret
+        self._retention = retention
+        self._clock = clock
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Send | _Ack] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._one_at_a_time = asyncio.Lock()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="mailbox-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if not job.done.done():
+                job.done.set_exception(RuntimeError("the server is shutting down"))
+
+    async def send(self, account_id: uuid.UUID, raw: str) -> mailbox.Accepted:
+        """Persist one envelope; raises the `FrameError` to answer when it is refused."""
+        job = _Send(mailbox.Submission(account_id, raw))
+        result = await self._submit(job)
+        assert isinstance(result, mailbox.Accepted)
+        return result
+
+    async def ack(self, account_id: uuid.UUID, ids: Sequence[uuid.UUID]) -> None:
+        await self._submit(_Ack(account_id, ids))
+
+    async def _submit(self, job: _Send | _Ack) -> object:
+        if self._task is None:
+            async with self._one_at_a_time:
+                await self._commit([job])
+        else:
+            self._queue.put_nowait(job)
+        return await job.done
+
+    async def _run(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < self._max_batch and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self._commit(batch)
+            except Exception as exc:
+                log.warning("batch of %s failed (%s); retrying one by one",
+                            len(batch), type(exc).__name__)  # fmt: skip
+                for job in batch:
+                    try:
+                        await self._commit([job])
+                    except Exception as error:
+                        if not job.done.done():
+                            job.done.set_exception(error)
+
+    async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:
+        sends = [job for job in batch if isinstance(job, _Send)]
+        acks = [job for job in batch if isinstance(job, _Ack)]
+        async with self._db.session() as session:
+            results: list[mailbox.Accepted | FrameError] = []
+            if sends:
+                results = await mailbox.accept_batch(
+                    session,
+                    [job.submission for job in sends],
+                    server_secret=self._secret,
+                    retention=self._retention,
+                    now=self._clock(),
+                )
+            await mailbox.acknowledge_batch(session, [(job.account_id, job.ids) for job in acks])
+            await session.commit()
+        for job, result in zip(sends, results, strict=True):
+            if job.done.done():  # the caller went away
+                continue
+            if isinstance(result, FrameError):
+                job.done.set_exception(result)
+            else:
+                job.done.set_result(result)
+        for ack in acks:
+            if not ack.done.done():
+                ack.done.set_result(None)
