@@ -54,6 +54,7 @@ class Run:
         self.received = 0
         self.measured_sent = 0
         self.errors = 0
+        self.closed: dict[str, int] = {}  # close code -> connections the server closed early
         self.payload = os.urandom(ENVELOPE_CIPHERTEXT)
         self.header = RatchetHeader(dh=os.urandom(32), pn=0, n=0)
 
@@ -106,6 +107,8 @@ class Run:
                 self.received += 1
             frame = json.loads(text)
             endpoint.acks.append(frame["id"])
+        code = endpoint.socket.close_code
+        self.closed[str(code)] = self.closed.get(str(code), 0) + 1
 
     async def acker(self, endpoints: list[Endpoint]) -> None:
         while True:
@@ -160,6 +163,7 @@ class Run:
         return {
             "rate": self.rate, "connections": len(endpoints), "sent": self.measured_sent,
             "received": self.received, "lost": lost, "errors": self.errors,
+            "closed_early": self.closed,
             "send_seconds": round(sent_for, 3),
             "p50_ms": h.get_value_at_percentile(50) / 1000,
             "p99_ms": h.get_value_at_percentile(99) / 1000,

@@ -203,8 +203,9 @@ async def accept_batch(
                 "created_at": now,
             })  # fmt: skip
             results[item.index] = Accepted(envelope.message_id, entry.id, now, entry)
-        await session.exec(sa.insert(MailboxEntry).values(entries))
-        await session.exec(sa.insert(SentMessage).values(sent))
+        # executemany: one cached statement, not a new multi-row VALUES to compile each batch.
+        await session.exec(sa.insert(MailboxEntry), params=entries)
+        await session.exec(sa.insert(SentMessage), params=sent)
     for item in checked:  # a second copy inside this very batch
         if results[item.index] is None:
             first: Accepted = results[first_of[item.key]]
