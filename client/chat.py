@@ -35,6 +35,9 @@ from crypto import CryptoError, format_safety_number
 
 __all__ = ["Chat"]
 
+# Payloads starting with a zero byte are control messages (receipts), never shown as text.
+CONTROL_PREFIX = b"\x00"
+
 HELP = """\
 /ask TOPIC…   ask for support (clinicians); the room opens when a supporter accepts
 /offers       pending offers (supporters); /accept [N] or /decline [N] answers one
@@ -319,6 +322,8 @@ class Chat:
 
     async def _on_event(self, event: object) -> None:
         if isinstance(event, MessageReceived):
+            if event.plaintext.startswith(CONTROL_PREFIX):
+                return  # a delivery receipt from a browser peer (docs/protocol.md 7.1), not text
             text = event.plaintext.decode("utf-8", "replace")
             where = "" if event.room == self.room else f"[room {event.room[:8]}] "
             self.write(f"{where}{event.handle}: {text}")

@@ -17,6 +17,7 @@ from server.api.routes import (
     profiles,
     rooms,
     support,
+    web,
     ws,
 )
 from server.api.state import AppState
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     install_problem_handlers(app)
     for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
         app.include_router(module.router)
+    app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app

@@ -23,6 +23,7 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/accounts"): PUBLIC,
     ("POST", "/api/v1/auth/challenges"): PUBLIC,
     ("POST", "/api/v1/auth/tokens"): PUBLIC,
+    ("GET", "/api/v1/crisis-resources"): PUBLIC,
     ("GET", "/api/v1/me"): ALL,
     ("POST", "/api/v1/institutions/{institution_id}/invites"): ADMINS,
     ("GET", "/api/v1/institutions/{institution_id}/invites"): ADMINS,

@@ -1,13 +1,12 @@
-"""Liveness, metrics and the browser client's entry page."""
+"""Liveness and metrics."""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from server.api.deps import StateDep
 
@@ -15,7 +14,6 @@ __all__ = ["router"]
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
-WEB_DIR = Path(__file__).resolve().parents[3] / "web"
 
 
 @router.get("/healthz", summary="Readiness: the database answers")
@@ -35,8 +33,3 @@ async def healthz(state: StateDep) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 async def metrics(state: StateDep) -> Response:
     return Response(state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
-
-
-@router.get("/", include_in_schema=False)
-async def index() -> FileResponse:
-    return FileResponse(WEB_DIR / "index.html", media_type="text/html")

@@ -1,0 +1,242 @@
+/**
+ * One room as this device sees it: its room-scoped identity and prekeys (docs/protocol.md
+ * §12.1), its sessions, the peer's pseudonym and the conversation. Mirrors
+ * `client/conversation.py`: the current session and the previous one are both kept, so two
+ * members who start X3DH at the same moment converge on whichever session the peer speaks.
+ *
+ * Persisting is the caller's job (`toRecord()` into the vault, after every change).
+ *
+ * @module app/room
+ */
+
+import { b64decode, b64encode, concat, lp, utf8 } from '../js/protocol/encoding.js';
+import { DecryptionError, InvalidKeyError } from '../js/protocol/errors.js';
+import {
+  IdentityKeyPair, OneTimePreKey, PreKeyBundle, SignedPreKey, X25519KeyPair, signWithDomain,
+} from '../js/protocol/keys.js';
+import { formatSafetyNumber, safetyNumber } from '../js/protocol/fingerprint.js';
+import { Session, acceptSession, initiateSession } from '../js/protocol/session.js';
+import { bytesToText, textToBytes } from './vault.js';
+
+export const ROOM_IDENTITY_DOMAIN = 'peerhaven/v1/room-identity';
+const ONE_TIME_PREKEYS = 10;
+const MAX_MESSAGES = 500;
+const MAX_SESSION = 1 << 20;
+
+const sessionToText = (session) => (session ? b64encode(session.toBytes()) : null);
+const sessionFromText = (text) =>
+  (text ? Session.fromBytes(b64decode(text, { field: 'session', maxLength: MAX_SESSION })) : null);
+
+export const recordName = (roomId) => `room:${roomId}`;
+
+export class RoomState {
+  /** @param {any} record as stored */
+  constructor(record) {
+    this.id = record.id;
+    this.identity = new IdentityKeyPair(textToBytes(record.identity, 32));
+    this.spk = new SignedPreKey(record.spk.id,
+      new X25519KeyPair(textToBytes(record.spk.priv, 32)), textToBytes(record.spk.sig, 64));
+    this.opks = new Map(Object.entries(record.opks).map(
+      ([id, priv]) => [Number(id), new OneTimePreKey(Number(id),
+        new X25519KeyPair(textToBytes(priv, 32)))]));
+    this.current = sessionFromText(record.sessions.current);
+    this.previous = sessionFromText(record.sessions.previous);
+    this.registered = record.registered;
+    this.view = record.view; // the server's room view: pseudonyms, member ids, status
+    this.messages = record.messages;
+  }
+
+  /** Fresh room keys for `view` (the server's room). */
+  static create(view) {
+    const identity = IdentityKeyPair.generate();
+    const spk = SignedPreKey.generate(identity, 1);
+    const opks = {};
+    for (let id = 1; id <= ONE_TIME_PREKEYS; id += 1) {
+      opks[id] = bytesToText(OneTimePreKey.generate(id).keyPair.privateKey);
+    }
+    return new RoomState({
+      id: view.id,
+      identity: bytesToText(identity.seed),
+      spk: { id: spk.keyId, priv: bytesToText(spk.keyPair.privateKey),
+        sig: bytesToText(spk.signature) },
+      opks,
+      sessions: { current: null, previous: null },
+      registered: false,
+      view,
+      messages: [],
+    });
+  }
+
+  toRecord() {
+    const opks = {};
+    for (const [id, key] of this.opks) opks[id] = bytesToText(key.keyPair.privateKey);
+    return {
+      id: this.id,
+      identity: bytesToText(this.identity.seed),
+      spk: { id: this.spk.keyId, priv: bytesToText(this.spk.keyPair.privateKey),
+        sig: bytesToText(this.spk.signature) },
+      opks,
+      sessions: { current: sessionToText(this.current), previous: sessionToText(this.previous) },
+      registered: this.registered,
+      view: this.view,
+      messages: this.messages.slice(-MAX_MESSAGES),
+    };
+  }
+
+  get me() { return this.view.me.member_id; }
+
+  get peer() { return this.view.peer.member_id; }
+
+  get handle() { return this.view.peer.handle; }
+
+  get open() { return this.view.status === 'open' && !this.view.peer.left && !this.view.me.left; }
+
+  /** The signature by the device key that registers this room identity. */
+  identityRegistration(device) {
+    const payload = concat(lp(utf8(device.origin)), lp(utf8(this.id)), lp(utf8(this.me)),
+      this.identity.publicKey);
+    return {
+      identity_key: b64encode(this.identity.publicKey),
+      signature: b64encode(signWithDomain(device.identity, ROOM_IDENTITY_DOMAIN, payload)),
+    };
+  }
+
+  prekeyUpload() {
+    return {
+      signed_prekey: { key_id: this.spk.keyId, public_key: b64encode(this.spk.publicKey),
+        signature: b64encode(this.spk.signature) },
+      one_time_prekeys: [...this.opks.values()].map(
+        (k) => ({ key_id: k.keyId, public_key: b64encode(k.publicKey) })),
+    };
+  }
+
+  #install(session) {
+    if (this.current) this.previous = this.current;
+    this.current = session;
+  }
+
+  /** Start X3DH with the peer's bundle as the server returned it (verified here). */
+  start(bundleJson) {
+    const clean = Object.fromEntries(Object.entries(bundleJson).filter(([, v]) => v !== null));
+    const bundle = PreKeyBundle.fromJSON(clean);
+    bundle.verify();
+    this.#install(initiateSession(this.identity, bundle,
+      { room: this.id, device: this.me, peerDevice: this.peer }));
+  }
+
+  /** @param {Uint8Array} plaintext @returns {import('../js/protocol/envelope.js').Envelope} */
+  encrypt(plaintext) {
+    if (!this.current) throw new Error('no session yet');
+    return this.current.encrypt(plaintext);
+  }
+
+  /**
+   * Decrypt with the session the peer used, accepting a new handshake if need be.
+   * @param {import('../js/protocol/envelope.js').Envelope} envelope
+   * @throws {DecryptionError|InvalidKeyError} nothing changed then (but a FrankingError
+   *   consumed its key)
+   */
+  decrypt(envelope) {
+    if (envelope.room !== this.id || envelope.sender !== this.peer) throw new DecryptionError();
+    const sessions = [['current', this.current], ['previous', this.previous]]
+      .filter(([, s]) => s !== null);
+    if (envelope.type === 'prekey' && envelope.x3dh !== null) {
+      for (const [name, session] of sessions) {
+        if (session.isSameHandshake(envelope.x3dh)) return this.#decryptWith(name, session, envelope);
+      }
+      return this.#accept(envelope);
+    }
+    let last = new DecryptionError();
+    for (const [name, session] of sessions) {
+      try {
+        return this.#decryptWith(name, session, envelope);
+      } catch (error) {
+        if (!(error instanceof DecryptionError)) throw error;
+        last = error;
+      }
+    }
+    throw last;
+  }
+
+  #decryptWith(name, session, envelope) {
+    const message = session.decrypt(envelope);
+    if (name === 'previous') {
+      this.previous = this.current;
+      this.current = session; // the peer speaks this one: answer in it
+    }
+    return message;
+  }
+
+  #accept(envelope) {
+    const header = envelope.x3dh;
+    const spk = header.signedPrekeyId === this.spk.keyId ? this.spk : null;
+    const opkId = header.oneTimePrekeyId;
+    const opk = opkId === null ? null : this.opks.get(opkId) ?? null;
+    if (spk === null || (opkId !== null && opk === null)) {
+      throw new InvalidKeyError('the envelope names a prekey this room no longer holds');
+    }
+    const { session, message } = acceptSession(this.identity, spk, opk, envelope,
+      { device: this.me });
+    if (opkId !== null) this.opks.delete(opkId); // a second handshake on it must fail
+    this.#install(session);
+    return message;
+  }
+
+  /** The 60-digit number both members see, grouped; null before the peer has joined. */
+  safetyNumber() {
+    const peerKey = this.current?.peerIdentityKey
+      ?? (this.view.peer.identity_key
+        ? b64decode(this.view.peer.identity_key, { field: 'peer key', length: 32, maxLength: 32 })
+        : null);
+    if (!peerKey) return null;
+    return formatSafetyNumber(safetyNumber(this.identity.publicKey, this.me, peerKey, this.peer));
+  }
+
+  /** Add a message to the conversation (`dir`: "in" or "out"). */
+  addMessage(message) {
+    if (this.messages.some((m) => m.id === message.id && m.dir === message.dir)) return false;
+    this.messages.push(message);
+    return true;
+  }
+
+  /** @param {string} id @param {string} state "sending" | "sent" | "delivered" | "failed" */
+  markOutgoing(id, state) {
+    const order = ['sending', 'sent', 'delivered'];
+    const found = this.messages.find((m) => m.dir === 'out' && m.id === id);
+    if (!found) return false;
+    if (state === 'failed' || order.indexOf(state) > order.indexOf(found.state)) {
+      found.state = state;
+      return true;
+    }
+    return false;
+  }
+}
+
+/**
+ * Make sure this device has joined room `roomId`: room keys made and saved first (a retry
+ * re-uses them), the room identity registered under the device key, prekeys uploaded.
+ * @param {import('./api.js').Api} api
+ * @param {import('./vault.js').Vault} vault
+ * @param {import('./device.js').Device} device
+ * @returns {Promise<RoomState>}
+ */
+export async function joinRoom(api, vault, device, roomId) {
+  let view = await api.get(`/api/v1/rooms/${roomId}`);
+  const stored = await vault.get(recordName(view.id));
+  const room = stored ? new RoomState(stored) : RoomState.create(view);
+  room.view = view;
+  if (!stored) await vault.put({ [recordName(room.id)]: room.toRecord() });
+  const mine = b64encode(room.identity.publicKey);
+  if (view.me.identity_key === null) {
+    view = await api.put(`/api/v1/rooms/${room.id}/identity`, room.identityRegistration(device));
+    room.view = view;
+  } else if (view.me.identity_key !== mine) {
+    throw new Error('This room was joined with keys this browser no longer has.');
+  }
+  if (!room.registered) {
+    await api.post(`/api/v1/rooms/${room.id}/prekeys`, room.prekeyUpload());
+    room.registered = true;
+    await vault.put({ [recordName(room.id)]: room.toRecord() });
+  }
+  return room;
+}
