@@ -29,7 +29,7 @@ from crypto.ratchet import RatchetHeader
 __all__ = ["main"]
 
 # The envelope travels as a JSON string inside the frame, so its quotes arrive escaped.
-_ID = re.compile(r'\\"id\\":\\"m([0-9]+)\\"')
+_ID = re.compile(r'\\"id\\":\\"[0-9a-f]{8}m([0-9]+)\\"')
 ENVELOPE_CIPHERTEXT = 1024
 
 
@@ -56,6 +56,8 @@ class Run:
         self.errors = 0
         self.closed: dict[str, int] = {}  # close code -> connections the server closed early
         self.payload = os.urandom(ENVELOPE_CIPHERTEXT)
+        # Ids must be new in every run: the relay (rightly) treats a known id as a re-send.
+        self.run_id = os.urandom(4).hex()
         self.header = RatchetHeader(dh=os.urandom(32), pn=0, n=0)
 
     def envelope(self, sender: dict[str, Any], index: int) -> str:
@@ -64,8 +66,9 @@ class Run:
         else:
             room, device = sender["room"], sender["member"]
         envelope = Envelope(
-            type=EnvelopeType.MESSAGE, room=room, sender=device, message_id=f"m{index}",
-            header=self.header, ciphertext=self.payload, commitment=self.payload[:32],
+            type=EnvelopeType.MESSAGE, room=room, sender=device,
+            message_id=f"{self.run_id}m{index}", header=self.header, ciphertext=self.payload,
+            commitment=self.payload[:32],
         )  # fmt: skip
         return envelope.encode().decode()
 
