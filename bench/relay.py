@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis", help="Redis URL for Peerhaven's pub/sub")
     parser.add_argument("--quick", action="store_true", help="100 connections, short runs")
     parser.add_argument(
+        "--env", action="append", default=[], metavar="KEY=VALUE",
+        help="an extra PEERHAVEN_* setting for Peerhaven (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
         "--skip-before", action="store_true", help="skip Peerhaven without group commit"
     )
     args = parser.parse_args(argv)
@@ -119,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     pairs = args.connections // 2
 
     def peerhaven(group_commit: bool) -> Callable[[], AbstractContextManager[Server]]:
-        extra = {"PEERHAVEN_RELAY_GROUP_COMMIT": "true" if group_commit else "false"}
+        extra = dict(item.split("=", 1) for item in args.env)
+        extra["PEERHAVEN_RELAY_GROUP_COMMIT"] = "true" if group_commit else "false"
         return lambda: run_peerhaven(database_url=args.database, redis_url=args.redis, extra=extra)
 
     servers: list[tuple[str, Callable[[], AbstractContextManager[Server]]]] = [

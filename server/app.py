@@ -45,7 +45,7 @@ def _utcnow() -> datetime:
 def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -> FastAPI:
     """Build a Peerhaven app for `settings`. The database must already be migrated."""
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
     state = AppState(
         settings=settings,

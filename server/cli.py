@@ -25,7 +25,7 @@ T = TypeVar("T")
 
 def _run_in_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def run() -> T:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         try:
             async with db.session() as session:
                 result = await work(session)

@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = "sqlite+aiosqlite:///./var/peerhaven.db"
     redis_url: str | None = None
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        default="FULL",
+        description="FULL: each commit is fsynced before it is acknowledged. NORMAL: survives a "
+        "process crash, not a power loss; much faster.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     public_origin: str | None = Field(
