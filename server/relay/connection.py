@@ -16,7 +16,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from crypto import DecodeError, Envelope
 from server import auth
 from server.api.state import AppState
-from server.db.models import MailboxEntry
 from server.errors import Unauthenticated
 from server.identity import b64encode
 from server.pubsub import RESYNC, Inbox
@@ -46,7 +45,7 @@ __all__ = ["Relay", "deliver_frame"]
 log = logging.getLogger(__name__)
 
 
-def deliver_frame(entry: MailboxEntry) -> Deliver:
+def deliver_frame(entry: mailbox.Delivery) -> Deliver:
     return Deliver(
         id=entry.id,
         seq=entry.seq,

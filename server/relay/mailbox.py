@@ -12,12 +12,12 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crypto import DecodeError, Envelope, server_tag
@@ -27,6 +27,7 @@ from server.relay.frames import ErrorCode, FrameError
 
 __all__ = [
     "Accepted",
+    "Delivery",
     "Submission",
     "accept_batch",
     "acknowledge_batch",
@@ -47,14 +48,33 @@ class Submission:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """A mailbox entry as the relay hands it on (a plain record: cheap to build in bulk)."""
+
+    id: uuid.UUID
+    recipient_id: uuid.UUID
+    seq: int
+    room_id: uuid.UUID
+    sender_member_id: uuid.UUID
+    envelope: str
+    tag: bytes
+    created_at: datetime
+
+    @classmethod
+    def of(cls, entry: MailboxEntry) -> Delivery:
+        return cls(entry.id, entry.recipient_id, entry.seq, entry.room_id,
+                   entry.sender_member_id, entry.envelope, entry.tag, entry.created_at)  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Accepted:
-    """The outcome of a `send`: the server id and time, and the entry to publish (None for a
+    """The outcome of a `send`: the server id and time, and the delivery to publish (None for a
     re-send of an envelope already accepted)."""
 
     client_id: str
     id: uuid.UUID
     ts: datetime
-    entry: MailboxEntry | None
+    entry: Delivery | None
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,10 @@ class _Checked:
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID, str]:
         return (self.room_id, self.own.id, self.envelope.message_id)
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def _millis(moment: datetime) -> int:
@@ -186,26 +210,25 @@ async def accept_batch(
     if fresh:
         seq = await _take_seqs(session, len(fresh)) - len(fresh)
         entries, sent = [], []
+        expires = now + retention
         for item in fresh:
             seq += 1
             peer, envelope = item.peer, item.envelope
             tag = server_tag(server_secret, envelope.commitment, envelope.room, envelope.sender,
                              str(peer.id), _millis(now))  # fmt: skip
-            entry = MailboxEntry(
-                recipient_id=peer.account_id, seq=seq, room_id=item.room_id,
-                sender_member_id=item.own.id, envelope=submissions[item.index].raw, tag=tag,
-                created_at=now, expires_at=now + retention,
-            )  # fmt: skip
-            entries.append(entry.model_dump())
+            delivery = Delivery(uuid.uuid4(), peer.account_id, seq, item.room_id, item.own.id,
+                                submissions[item.index].raw, tag, now)  # fmt: skip
+            entries.append({**asdict(delivery), "expires_at": expires})
             sent.append({
-                "id": entry.id, "room_id": item.room_id, "sender_member_id": item.own.id,
+                "id": delivery.id, "room_id": item.room_id, "sender_member_id": item.own.id,
                 "recipient_member_id": peer.id, "client_id": envelope.message_id, "tag": tag,
                 "created_at": now,
             })  # fmt: skip
-            results[item.index] = Accepted(envelope.message_id, entry.id, now, entry)
-        # executemany: one cached statement, not a new multi-row VALUES to compile each batch.
-        await session.exec(sa.insert(MailboxEntry), params=entries)
-        await session.exec(sa.insert(SentMessage), params=sent)
+            results[item.index] = Accepted(envelope.message_id, delivery.id, now, delivery)
+        # Core executemany: one cached statement, no ORM objects built per row.
+        connection = await session.connection()
+        await connection.execute(sa.insert(_table(MailboxEntry)), entries)
+        await connection.execute(sa.insert(_table(SentMessage)), sent)
     for item in checked:  # a second copy inside this very batch
         if results[item.index] is None:
             first: Accepted = results[first_of[item.key]]
@@ -225,7 +248,7 @@ async def acknowledge_batch(
 
 async def pending(
     session: AsyncSession, *, account_id: uuid.UUID, after: int, limit: int
-) -> Sequence[MailboxEntry]:
+) -> list[Delivery]:
     """Unacknowledged entries of an account after sequence number `after`, oldest first."""
     query = (
         select(MailboxEntry)
@@ -233,7 +256,7 @@ async def pending(
         .order_by(col(MailboxEntry.seq))
         .limit(limit)
     )
-    return (await session.exec(query)).all()
+    return [Delivery.of(entry) for entry in (await session.exec(query)).all()]
 
 
 async def cursor(session: AsyncSession) -> int:
