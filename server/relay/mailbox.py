@@ -78,12 +78,18 @@ class Accepted:
 
 
 @dataclass(frozen=True)
+class _Member:
+    id: uuid.UUID
+    account_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class _Checked:
     index: int
     envelope: Envelope
     room_id: uuid.UUID
-    own: RoomMember
-    peer: RoomMember
+    own: _Member
+    peer: _Member
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID, str]:
@@ -139,12 +145,13 @@ async def _check(
     rooms = {room_id for _, _, room_id in decoded}
     if not rooms:
         return []
-    members: dict[uuid.UUID, list[RoomMember]] = defaultdict(list)
-    query = select(RoomMember).where(
+    # Plain columns, not ORM objects: this runs for every batch.
+    members: dict[uuid.UUID, list[_Member]] = defaultdict(list)
+    query = select(RoomMember.id, RoomMember.room_id, RoomMember.account_id).where(
         col(RoomMember.room_id).in_(rooms), col(RoomMember.left_at).is_(None)
     )
-    for member in (await session.exec(query)).all():
-        members[member.room_id].append(member)
+    for member_id, room_id, account_id in (await session.exec(query)).all():
+        members[room_id].append(_Member(member_id, account_id))
     closed_query = select(Room.id).where(col(Room.id).in_(rooms), col(Room.closed_at).is_not(None))
     closed = set((await session.exec(closed_query)).all())
 
@@ -192,18 +199,19 @@ async def accept_batch(
     keys = sa.tuple_(
         col(SentMessage.room_id), col(SentMessage.sender_member_id), col(SentMessage.client_id)
     )
-    known = {
-        (row.room_id, row.sender_member_id, row.client_id): row
-        for row in (
-            await session.exec(select(SentMessage).where(keys.in_([c.key for c in checked])))
-        )
-    }
+    seen = sa.select(
+        col(SentMessage.room_id), col(SentMessage.sender_member_id), col(SentMessage.client_id),
+        col(SentMessage.id), col(SentMessage.created_at),
+    ).where(keys.in_([c.key for c in checked]))  # fmt: skip
+    connection = await session.connection()
+    known = {(room, sender, client): (sent_id, at)
+             for room, sender, client, sent_id, at in await connection.execute(seen)}  # fmt: skip
     fresh: list[_Checked] = []
     first_of: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {}
     for item in checked:
         if item.key in known:
-            row = known[item.key]
-            results[item.index] = Accepted(row.client_id, row.id, row.created_at, None)
+            sent_id, at = known[item.key]
+            results[item.index] = Accepted(item.envelope.message_id, sent_id, at, None)
         elif item.key not in first_of:
             first_of[item.key] = item.index
             fresh.append(item)
@@ -226,7 +234,6 @@ async def accept_batch(
             })  # fmt: skip
             results[item.index] = Accepted(envelope.message_id, delivery.id, now, delivery)
         # Core executemany: one cached statement, no ORM objects built per row.
-        connection = await session.connection()
         await connection.execute(sa.insert(_table(MailboxEntry)), entries)
         await connection.execute(sa.insert(_table(SentMessage)), sent)
     for item in checked:  # a second copy inside this very batch
