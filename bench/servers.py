@@ -21,10 +21,11 @@ from typing import Any
 import httpx
 import psutil
 
-from server import auth, directory, migrate
+from server.accounts import auth, directory
+from server.accounts.roles import Role
+from server.db import migrate
 from server.db.engine import Database
 from server.db.models import Account, Room, RoomMember, SupportRequest
-from server.roles import Role
 
 __all__ = ["Server", "free_port", "run_baseline", "run_peerhaven", "seed_pairs"]
 

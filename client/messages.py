@@ -1,4 +1,4 @@
-"""The exact bytes a device signs (mirrors `server.identity` and `server.rooms`).
+"""The exact bytes a device signs (mirrors `server.accounts.statements` and `server.rooms.rooms`).
 
 Registration and login: length-prefixed frames starting with a label. Room identities: a
 `crypto.sign_with_domain` signature under `ROOM_IDENTITY_DOMAIN`. A unit test pins these to the

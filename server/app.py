@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
 
+from server.api.middleware import BodyLimit, MetricsMiddleware
+from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
     auth,
@@ -20,20 +22,17 @@ from server.api.routes import (
     web,
     ws,
 )
-from server.api.state import AppState
 from server.config import Settings, get_settings
 from server.db.engine import Database
-from server.housekeeping import housekeeping_jobs
-from server.keys import load_server_keys
-from server.limits import BodyLimit
-from server.matchmaker import background_jobs
-from server.metrics import Metrics, MetricsMiddleware
-from server.problems import install_problem_handlers
-from server.pubsub import pubsub_from_url
-from server.ratelimit import RateLimiter
-from server.relay.connection_counter import ConnectionCounter
-from server.relay.notify import PubSubNotifier
+from server.jobs import periodic_jobs
+from server.platform.metrics import Metrics
+from server.platform.notify import PubSubNotifier
+from server.platform.pubsub import pubsub_from_url
+from server.platform.ratelimit import RateLimiter
+from server.platform.secrets import load_server_keys
+from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
+from server.state import AppState
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -72,8 +71,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         await pubsub.start()
         if settings.relay_group_commit:
             state.writes.start()
-        jobs = background_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
-        jobs += housekeeping_jobs(state.db, settings=settings, clock=clock)
+        jobs = periodic_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
         for job in jobs:
             job.start()
         try:

@@ -12,11 +12,13 @@ from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server import demo, directory, invites, migrate
+from server import demo
+from server.accounts import directory, invites
+from server.accounts.roles import Role
 from server.config import Settings, get_settings
+from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
-from server.roles import Role
 
 __all__ = ["main"]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server import directory
+from server.accounts import directory
+from server.accounts.invites import create_invite
+from server.accounts.roles import Role
 from server.db.models import Network
-from server.invites import create_invite
-from server.roles import Role
 
 __all__ = ["DemoInvite", "database_is_empty", "seed_demo", "write_invites"]
 

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from nacl.signing import SigningKey
 
-from server.identity import b64decode, b64encode, login_message, registration_message
-from server.invites import normalise_code
+from server.accounts.invites import normalise_code
+from server.accounts.statements import b64decode, b64encode, login_message, registration_message
 
 __all__ = ["Device"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
-from server import migrate
 from server.app import create_app
 from server.config import Settings
+from server.db import migrate
 
 __all__ = ["LiveServer", "serve"]
 

@@ -11,12 +11,12 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.api.state import AppState
-from server.auth import authenticate
+from server.accounts.auth import authenticate
+from server.accounts.roles import Role
 from server.db.models import Account
 from server.errors import Forbidden, RateLimited, Unauthenticated
-from server.ratelimit import RateLimiter
-from server.roles import Role
+from server.platform.ratelimit import RateLimiter
+from server.state import AppState
 
 __all__ = [
     "BearerToken",

@@ -8,7 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from server.roles import Role
+from server.accounts.invites import InviteStatus
+from server.accounts.roles import Role
+from server.rooms.states import RoomStatus
+from server.support.states import OfferStatus, RequestStatus
 
 __all__ = [
     "AvailabilityIn",
@@ -111,7 +114,7 @@ class InviteOut(BaseModel):
     id: uuid.UUID
     institution_id: uuid.UUID
     role: Role
-    status: Literal["open", "redeemed", "revoked", "expired"]
+    status: InviteStatus
     created_at: datetime
     expires_at: datetime
 
@@ -190,9 +193,6 @@ class SupportRequestIn(Request):
     same_specialty_only: bool = False
 
 
-RequestStatus = Literal["searching", "offered", "matched", "unavailable", "cancelled"]
-
-
 class SupportRequestOut(BaseModel):
     id: uuid.UUID
     status: RequestStatus
@@ -225,7 +225,7 @@ class OfferOut(BaseModel):
 
 class OfferStatusOut(BaseModel):
     id: uuid.UUID
-    status: Literal["pending", "accepted", "declined", "expired", "cancelled"]
+    status: OfferStatus
 
 
 # -- rooms and keys ----------------------------------------------------------------------------
@@ -244,7 +244,7 @@ class MemberOut(BaseModel):
 
 class RoomOut(BaseModel):
     id: uuid.UUID
-    status: Literal["open", "closed"]
+    status: RoomStatus
     topics: list[str]
     created_at: datetime
     me: MemberOut

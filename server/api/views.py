@@ -1,21 +1,56 @@
-"""Table rows → API schemas."""
+"""Table rows → API schemas.
+
+Room and offer views are built from pseudonymous fields only: what a peer may see.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal, cast
 
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server import directory
-from server.api.schemas import InviteOut, MeOut, OrgOut
-from server.db.models import Account, Invite
-from server.invites import invite_status
-from server.roles import Role
+from matching.taxonomy import load_taxonomy
+from server.accounts import directory
+from server.accounts.invites import invite_status
+from server.accounts.roles import Role
+from server.accounts.statements import b64encode
+from server.api.schemas import (
+    DailyHours,
+    InviteOut,
+    MemberOut,
+    MeOut,
+    OfferOut,
+    OrgOut,
+    ProfileOut,
+    RoomOut,
+    SupporterProfileOut,
+    SupportRequestOut,
+)
+from server.db.models import (
+    Account,
+    Invite,
+    Offer,
+    Profile,
+    Room,
+    RoomMember,
+    SupporterProfile,
+    SupportRequest,
+)
+from server.rooms.rooms import Membership, experience_band
+from server.rooms.states import room_status
+from server.support.offers import pending_offer
+from server.support.states import RequestStatus
 
-__all__ = ["invite_view", "me_view"]
-
-InviteStatus = Literal["open", "redeemed", "revoked", "expired"]
+__all__ = [
+    "invite_view",
+    "me_view",
+    "offer_view",
+    "profile_view",
+    "request_view",
+    "room_view",
+    "supporter_profile_view",
+]
 
 
 async def me_view(session: AsyncSession, *, account: Account) -> MeOut:
@@ -34,7 +69,89 @@ def invite_view(invite: Invite, *, now: datetime) -> InviteOut:
         id=invite.id,
         institution_id=invite.institution_id,
         role=Role(invite.role),
-        status=cast(InviteStatus, invite_status(invite, now=now)),
+        status=invite_status(invite, now=now),
         created_at=invite.created_at,
         expires_at=invite.expires_at,
+    )
+
+
+def profile_view(profile: Profile) -> ProfileOut:
+    return ProfileOut(
+        specialty=profile.specialty,
+        specialty_label=load_taxonomy().get(profile.specialty).label,
+        years_experience=profile.years_experience,
+        career_stage=profile.career_stage,
+        languages=profile.languages,
+        time_zone=profile.time_zone,
+    )
+
+
+def supporter_profile_view(found: SupporterProfile) -> SupporterProfileOut:
+    return SupporterProfileOut(
+        topic_expertise=found.topic_expertise,
+        concurrent_cap=found.concurrent_cap,
+        weekly_cap=found.weekly_cap,
+        available=found.available,
+        daily_hours=[DailyHours(start=a, end=b) for a, b in found.daily_hours],
+    )
+
+
+async def request_view(
+    session: AsyncSession, *, request: SupportRequest, crisis_resources: tuple[str, ...]
+) -> SupportRequestOut:
+    status = RequestStatus(request.status)
+    offer = None
+    if status is RequestStatus.OFFERED:
+        offer = await pending_offer(session, request_id=request.id)
+    room_id = None
+    if status is RequestStatus.MATCHED:
+        room_id = (await session.exec(select(Room.id).where(Room.request_id == request.id))).first()
+    return SupportRequestOut(
+        id=request.id,
+        status=status,
+        topics=request.topics,
+        urgency=request.urgency,
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        offer_expires_at=offer.expires_at if offer else None,
+        room_id=room_id,
+        crisis_resources=list(crisis_resources) if status is RequestStatus.UNAVAILABLE else [],
+    )
+
+
+async def offer_view(session: AsyncSession, *, offer: Offer, request: SupportRequest) -> OfferOut:
+    profile = await session.get(Profile, request.requester_id)
+    assert profile is not None
+    return OfferOut(
+        id=offer.id,
+        topics=request.topics,
+        urgency=request.urgency,
+        requester_specialty=load_taxonomy().get(profile.specialty).label,
+        requester_experience_band=experience_band(profile.years_experience),
+        summary=offer.explanation[0] if offer.explanation else "",
+        reasons=offer.explanation[1:],
+        score=offer.score,
+        expires_at=offer.expires_at,
+    )
+
+
+def _member(member: RoomMember) -> MemberOut:
+    return MemberOut(
+        member_id=member.id,
+        handle=member.handle,
+        specialty=member.specialty_label,
+        experience_band=member.experience_band,
+        identity_key=b64encode(member.identity_key) if member.identity_key else None,
+        left=member.left_at is not None,
+    )
+
+
+def room_view(found: Membership) -> RoomOut:
+    return RoomOut(
+        id=found.room.id,
+        status=room_status(found.room.closed_at),
+        topics=found.room.topics,
+        created_at=found.room.created_at,
+        me=_member(found.me),
+        peer=_member(found.peer),
     )

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from server.errors import MalformedFrame
+
 __all__ = [
     "Accepted",
     "Ack",
@@ -23,7 +25,6 @@ __all__ = [
     "Deliver",
     "ErrorCode",
     "ErrorFrame",
-    "FrameError",
     "Notify",
     "Ping",
     "Pong",
@@ -48,7 +49,15 @@ class CloseCode(IntEnum):
 
 
 class ErrorCode(StrEnum):
+    """The `code` of an `error` frame: each `server.errors` type names one (docs/protocol.md)."""
+
     MALFORMED = "malformed"  # not JSON, or not a known frame, or invalid fields
+    INVALID = "invalid"  # well-formed but unacceptable
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
     ALREADY_AUTHENTICATED = "already_authenticated"
     UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
     ROOM_CLOSED = "room_closed"
@@ -93,19 +102,8 @@ ClientFrame = Annotated[Auth | Send | Ack | Sync | Ping, Field(discriminator="ty
 _client_frames: TypeAdapter[Auth | Send | Ack | Sync | Ping] = TypeAdapter(ClientFrame)
 
 
-class FrameError(Exception):
-    """A frame that cannot be used; `message` is safe to send back (it never echoes input).
-    `ref` is the envelope id of the `send` it answers, when known."""
-
-    def __init__(self, code: ErrorCode, message: str, *, ref: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.ref = ref
-
-
 def parse_client_frame(raw: str | bytes) -> Auth | Send | Ack | Sync | Ping:
-    """Validate one client frame; `FrameError(MALFORMED)` names the problem, never the input."""
+    """Validate one client frame; `MalformedFrame` names the problem, never the input."""
     try:
         return _client_frames.validate_json(raw)
     except ValidationError as exc:
@@ -113,7 +111,7 @@ def parse_client_frame(raw: str | bytes) -> Auth | Send | Ack | Sync | Ping:
         for error in exc.errors(include_input=False, include_url=False):
             where = ".".join(str(part) for part in error["loc"]) or "frame"
             problems.append(f"{where}: {error['msg']}")
-        raise FrameError(ErrorCode.MALFORMED, "; ".join(problems[:5])) from None
+        raise MalformedFrame("; ".join(problems[:5])) from None
 
 
 class Ready(_Frame):

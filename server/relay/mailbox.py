@@ -23,7 +23,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crypto import DecodeError, Envelope, server_tag
 from server.db.models import MailboxEntry, RelaySequence, Room, RoomMember, SentMessage
 from server.db.upsert import insert_if_missing
-from server.relay.frames import ErrorCode, FrameError
+from server.errors import (
+    InvalidEnvelope,
+    NoRecipient,
+    RoomClosed,
+    ServiceError,
+    UnknownRoom,
+)
 
 __all__ = [
     "Accepted",
@@ -129,19 +135,19 @@ async def _take_seqs(session: AsyncSession, count: int) -> int:
 async def _check(
     session: AsyncSession, submissions: Sequence[Submission], results: list[Any]
 ) -> list[_Checked]:
-    """Decode and authorise every submission (a FrameError in `results` for each refusal)."""
+    """Decode and authorise every submission (a `ServiceError` in `results` for each refusal)."""
     decoded: list[tuple[int, Envelope, uuid.UUID]] = []
     for index, submission in enumerate(submissions):
         try:
             envelope = Envelope.decode(submission.raw)
         except DecodeError as error:
-            results[index] = FrameError(ErrorCode.INVALID_ENVELOPE, str(error))
+            results[index] = InvalidEnvelope(str(error))
             continue
         try:
             decoded.append((index, envelope, uuid.UUID(envelope.room)))
         except ValueError:
             ref = envelope.message_id
-            results[index] = FrameError(ErrorCode.UNKNOWN_ROOM, _NOT_YOURS, ref=ref)
+            results[index] = UnknownRoom(_NOT_YOURS, ref=ref)
     rooms = {room_id for _, _, room_id in decoded}
     if not rooms:
         return []
@@ -162,15 +168,15 @@ async def _check(
         own = next((m for m in here if m.account_id == submissions[index].account_id), None)
         peer = next((m for m in here if own is not None and m.id != own.id), None)
         if own is None:
-            results[index] = FrameError(ErrorCode.UNKNOWN_ROOM, _NOT_YOURS, ref=ref)
+            results[index] = UnknownRoom(_NOT_YOURS, ref=ref)
         elif room_id in closed:
-            results[index] = FrameError(ErrorCode.ROOM_CLOSED, "this room is closed", ref=ref)
+            results[index] = RoomClosed("this room is closed", ref=ref)
         elif envelope.sender != str(own.id):
             message = "envelope sender is not your member id here"
-            results[index] = FrameError(ErrorCode.INVALID_ENVELOPE, message, ref=ref)
+            results[index] = InvalidEnvelope(message, ref=ref)
         elif peer is None:
             message = "nobody else is in this room"
-            results[index] = FrameError(ErrorCode.NO_RECIPIENT, message, ref=ref)
+            results[index] = NoRecipient(message, ref=ref)
         else:
             checked.append(_Checked(index, envelope, room_id, own, peer))
     return checked
@@ -183,12 +189,12 @@ async def accept_batch(
     server_secret: bytes,
     retention: timedelta,
     now: datetime,
-) -> list[Accepted | FrameError]:
+) -> list[Accepted | ServiceError]:
     """Check and persist a batch of sends. The caller commits.
 
-    Each result is `Accepted` or the `FrameError` to answer: INVALID_ENVELOPE (undecodable, or a
-    sender field that is not the caller's member id), UNKNOWN_ROOM (no such room or not a member:
-    one answer), ROOM_CLOSED, NO_RECIPIENT. A refused send writes nothing. A re-sent envelope
+    Each result is `Accepted` or the error to answer: `InvalidEnvelope` (undecodable, or a sender
+    field that is not the caller's member id), `UnknownRoom` (no such room or not a member: one
+    answer), `RoomClosed`, `NoRecipient`. A refused send writes nothing. A re-sent envelope
     (same room, sender and id) is answered as before and stored once.
     """
     results: list[Any] = [None] * len(submissions)

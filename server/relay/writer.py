@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from server.db.engine import Database
+from server.errors import ServiceError
 from server.relay import mailbox
-from server.relay.frames import FrameError
 
 __all__ = ["MailboxWriter"]
 
@@ -80,7 +80,7 @@ class MailboxWriter:
                 job.done.set_exception(RuntimeError("the server is shutting down"))
 
     async def send(self, account_id: uuid.UUID, raw: str) -> mailbox.Accepted:
-        """Persist one envelope; raises the `FrameError` to answer when it is refused."""
+        """Persist one envelope; raises the `ServiceError` to answer when it is refused."""
         job = _Send(mailbox.Submission(account_id, raw))
         result = await self._submit(job)
         assert isinstance(result, mailbox.Accepted)
@@ -118,7 +118,7 @@ class MailboxWriter:
         sends = [job for job in batch if isinstance(job, _Send)]
         acks = [job for job in batch if isinstance(job, _Ack)]
         async with self._db.session() as session:
-            results: list[mailbox.Accepted | FrameError] = []
+            results: list[mailbox.Accepted | ServiceError] = []
             if sends:
                 results = await mailbox.accept_batch(
                     session,
@@ -132,7 +132,7 @@ class MailboxWriter:
         for job, result in zip(sends, results, strict=True):
             if job.done.done():  # the caller went away
                 continue
-            if isinstance(result, FrameError):
+            if isinstance(result, ServiceError):
                 job.done.set_exception(result)
             else:
                 job.done.set_result(result)

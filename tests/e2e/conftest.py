@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import World, _seed, make_settings
 from tests.live import serve
 from tests.services import missing_service
+from tests.world import World, make_settings, seed_world
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -53,7 +53,7 @@ def world(tmp_path: Path) -> Iterator[World]:
     (tmp_path / "var").mkdir()
     with serve(make_settings(url, tmp_path / "var")) as server, server.client() as client:
         built = World(server=server, client=client)
-        _seed(built)
+        seed_world(built)
         yield built
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from server.roles import Role
+from server.accounts.roles import Role
 from tests.e2e.browser import (
     ask_for_support,
     expect,
@@ -33,8 +33,8 @@ from tests.e2e.browser import (
 from tests.e2e.conftest import screenshot
 from tests.e2e.peer import PythonPeer
 from tests.integration.canary import leaks
-from tests.integration.conftest import World
 from tests.integration.flows import side
+from tests.world import World
 
 NewPage = Callable[[], Any]
 

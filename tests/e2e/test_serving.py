@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from server.api.routes.web import WEB_DIR, content_security_policy, inline_script_hashes
-from tests.integration.conftest import World
+from tests.world import World
 
 
 def test_the_policy_names_the_import_map_by_its_hash(world: World) -> None:

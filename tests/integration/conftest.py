@@ -1,98 +1,19 @@
-"""A small world per test: a live server, a network with institutions, and devices for roles."""
+"""The `world` fixture: a live server over the test's database, seeded (see tests/world.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
-from server import directory, invites
-from server.config import Settings
-from server.db.engine import Database
-from server.roles import Role
-from tests.devices import Device
-from tests.live import LiveServer, serve
-
-
-@dataclass
-class World:
-    server: LiveServer
-    client: httpx.Client
-    institutions: dict[str, uuid.UUID] = field(default_factory=dict)
-
-    @property
-    def url(self) -> str:
-        return self.server.settings.database_url
-
-    def run(self, coroutine_factory):
-        """Run `coroutine_factory(session)` against the server's database and commit."""
-
-        async def go():
-            db = Database(self.url)
-            try:
-                async with db.session() as session:
-                    result = await coroutine_factory(session)
-                    await session.commit()
-                    return result
-            finally:
-                await db.dispose()
-
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return asyncio.run(go())
-        # Called from an async test: run on a loop of its own in another thread.
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, go()).result()
-
-    def invite(self, role: Role, institution: str = "a", ttl: timedelta = timedelta(days=1)) -> str:
-        async def make(session):
-            issued = await invites.create_invite(
-                session, actor=None, institution_id=self.institutions[institution], role=role,
-                ttl=ttl, now=datetime.now(UTC), max_open=10_000,
-            )  # fmt: skip
-            return issued.code
-
-        code: str = self.run(make)
-        return code
-
-    def device(self, role: Role, institution: str = "a") -> Device:
-        """A registered, logged-in device with `role` at `institution`."""
-        device = Device()
-        device.register(self.client, self.invite(role, institution), self.server.settings.origin)
-        device.login(self.client)
-        return device
-
-
-def _seed(world: World) -> None:
-    async def seed(session):
-        now = datetime.now(UTC)
-        north = await directory.create_network(session, slug="north", name="North", now=now)
-        south = await directory.create_network(session, slug="south", name="South", now=now)
-        for key, network in (("a", north), ("b", north), ("c", south)):
-            institution = await directory.create_institution(
-                session, network_id=network.id, slug=f"inst-{key}", name=f"Institution {key}",
-                now=now,
-            )  # fmt: skip
-            world.institutions[key] = institution.id
-
-    world.run(seed)
-
-
-def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, data_dir=data_dir, **overrides)
+from tests.live import serve
+from tests.world import World, make_settings, seed_world
 
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path) -> Iterator[World]:
     with serve(make_settings(database_url, tmp_path / "var")) as server, server.client() as client:
         built = World(server=server, client=client)
-        _seed(built)
+        seed_world(built)
         yield built

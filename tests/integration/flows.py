@@ -11,8 +11,8 @@ import httpx
 
 from client import KeyFolder, Peerhaven
 from crypto.primitives import ARGON2ID_MEMLIMIT_MIN, ARGON2ID_OPSLIMIT_MIN
-from server.roles import Role
-from tests.integration.conftest import World
+from server.accounts.roles import Role
+from tests.world import World
 
 __all__ = ["Flow", "Side", "build_flow", "side"]
 

@@ -13,12 +13,12 @@ import httpx
 from sqlmodel import func, select
 
 from crypto import IdentityKeyPair, OneTimePreKey, SignedPreKey, sign_with_domain
-from server.identity import b64encode
-from server.roles import Role
-from server.rooms import ROOM_IDENTITY_DOMAIN, room_identity_payload
+from server.accounts.roles import Role
+from server.accounts.statements import b64encode
+from server.rooms.rooms import ROOM_IDENTITY_DOMAIN, room_identity_payload
 from tests.devices import Device
-from tests.integration.conftest import World, _seed, make_settings
 from tests.live import serve
+from tests.world import World, make_settings, seed_world
 
 __all__ = [
     "PROBLEM",
@@ -193,5 +193,5 @@ def custom_world(database_url: str, tmp_path: Path, **overrides: Any) -> Iterato
     settings = make_settings(database_url, tmp_path / "var", **overrides)
     with serve(settings) as server, server.client() as client:
         built = World(server=server, client=client)
-        _seed(built)
+        seed_world(built)
         yield built

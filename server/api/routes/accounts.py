@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from server.accounts.invites import redeem_invite
 from server.api.deps import CurrentAccount, Now, SessionDep, StateDep, rate_limit
 from server.api.schemas import MeOut, Registration
 from server.api.views import me_view
-from server.invites import redeem_invite
 
 __all__ = ["router"]
 

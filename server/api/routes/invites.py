@@ -8,12 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from server import invites
+from server.accounts import invites
+from server.accounts.roles import Role
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas import InviteCreate, InviteCreated, InviteOut
 from server.api.views import invite_view
 from server.db.models import Account
-from server.roles import Role
 
 __all__ = ["router"]
 

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from server import directory
+from server.accounts import directory
+from server.accounts.roles import Role
 from server.api.deps import RequireRole, SessionDep
 from server.api.schemas import NetworkOut, OrgOut
 from server.db.models import Account
-from server.roles import Role
 
 __all__ = ["router"]
 

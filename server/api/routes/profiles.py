@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from matching.taxonomy import load_taxonomy
-from server import profiles
+from server.accounts.roles import Role
 from server.api.deps import CurrentAccount, Now, RequireRole, SessionDep
 from server.api.schemas import (
     AvailabilityIn,
@@ -17,9 +17,9 @@ from server.api.schemas import (
     SupporterProfileIn,
     SupporterProfileOut,
 )
-from server.api.support_views import profile_view, supporter_profile_view
+from server.api.views import profile_view, supporter_profile_view
 from server.db.models import Account
-from server.roles import Role
+from server.support import profiles
 
 __all__ = ["router"]
 

@@ -10,14 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server import keydir, rooms
+from server.accounts.roles import Role
+from server.accounts.statements import b64encode
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas import BundleOut, PreKeysIn, PreKeysOut, RoomIdentityIn, RoomOut
-from server.api.state import AppState
-from server.api.support_views import room_view
+from server.api.views import room_view
 from server.db.models import Account
-from server.identity import b64encode
-from server.roles import Role
+from server.rooms import prekeys as keydir
+from server.rooms import rooms
+from server.state import AppState
 
 __all__ = ["router"]
 

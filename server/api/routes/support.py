@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, status
 
-from server import matchmaker, rooms, support
+from server.accounts.roles import Role
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas import (
     OfferOut,
@@ -16,9 +16,11 @@ from server.api.schemas import (
     SupportRequestIn,
     SupportRequestOut,
 )
-from server.api.support_views import offer_view, request_view, room_view
+from server.api.views import offer_view, request_view, room_view
 from server.db.models import Account
-from server.roles import Role
+from server.rooms import rooms
+from server.support import matchmaker, offers, requests
+from server.support.states import OfferStatus
 
 __all__ = ["router"]
 
@@ -29,7 +31,7 @@ Supporter = Annotated[Account, Depends(RequireRole(Role.SUPPORTER))]
 
 async def _view(state: StateDep, account: Account, request_id: uuid.UUID) -> SupportRequestOut:
     async with state.db.session() as session:
-        request = await support.get_own_request(session, account=account, request_id=request_id)
+        request = await requests.get_own_request(session, account=account, request_id=request_id)
         return await request_view(
             session, request=request, crisis_resources=state.settings.crisis_resources
         )
@@ -43,7 +45,7 @@ async def _view(state: StateDep, account: Account, request_id: uuid.UUID) -> Sup
 async def create_request(
     body: SupportRequestIn, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
-    request = await support.open_request(
+    request = await requests.open_request(
         session,
         account=account,
         topics=body.topics,
@@ -64,7 +66,7 @@ async def create_request(
 async def get_request(
     request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
-    await support.get_own_request(session, account=account, request_id=request_id)
+    await requests.get_own_request(session, account=account, request_id=request_id)
     await matchmaker.expire(
         state.db, now=now, settings=state.settings, request_id=request_id, notify=state.notify
     )
@@ -75,7 +77,9 @@ async def get_request(
 async def cancel_request(
     request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
-    request = await support.cancel_request(session, account=account, request_id=request_id, now=now)
+    request = await requests.cancel_request(
+        session, account=account, request_id=request_id, now=now
+    )
     await session.commit()
     return await request_view(
         session, request=request, crisis_resources=state.settings.crisis_resources
@@ -84,7 +88,7 @@ async def cancel_request(
 
 @router.get("/offers", summary="The supporter's pending offers (no identities)")
 async def list_offers(account: Supporter, session: SessionDep, now: Now) -> list[OfferOut]:
-    found = await support.pending_offers_for(session, account=account, now=now)
+    found = await offers.pending_offers_for(session, account=account, now=now)
     return [await offer_view(session, offer=offer, request=request) for offer, request in found]
 
 
@@ -93,7 +97,7 @@ async def accept_offer(
     offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> RoomOut:
     await matchmaker.expire(state.db, now=now, settings=state.settings, notify=state.notify)
-    offer = await support.take_offer(session, account=account, offer_id=offer_id, now=now)
+    offer = await offers.take_offer(session, account=account, offer_id=offer_id, now=now)
     room = await rooms.create_room(session, offer=offer, now=now)
     found = await rooms.membership(session, account=account, room_id=room.id)
     await session.commit()
@@ -107,9 +111,9 @@ async def decline_offer(
     offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> OfferStatusOut:
     await matchmaker.expire(state.db, now=now, settings=state.settings, notify=state.notify)
-    offer = await support.decline_offer(session, account=account, offer_id=offer_id, now=now)
+    offer = await offers.decline_offer(session, account=account, offer_id=offer_id, now=now)
     await session.commit()
     await matchmaker.find_supporter(
         state.db, request_id=offer.request_id, now=now, settings=state.settings, notify=state.notify
     )
-    return OfferStatusOut(id=offer.id, status="declined")
+    return OfferStatusOut(id=offer.id, status=OfferStatus(offer.status))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, WebSocket
 
-from server.api.state import AppState
-from server.relay.connection import Relay
+from server.relay.socket import RelaySocket
+from server.state import AppState
 
 __all__ = ["router"]
 
@@ -15,4 +15,4 @@ router = APIRouter(tags=["relay"])
 @router.websocket("/ws")
 async def relay(websocket: WebSocket) -> None:
     state: AppState = websocket.app.state.peerhaven
-    await Relay(websocket, state, state.connections).run()
+    await RelaySocket(websocket, state.relay).run()

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.config import Settings
-from server.keys import load_server_keys
+from server.platform.secrets import load_server_keys
 
 
 def test_production_refuses_missing_or_placeholder_secrets() -> None:

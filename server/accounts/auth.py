@@ -1,0 +1,160 @@
+"""Challenge-response login and opaque bearer tokens (stored only as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.accounts.statements import parse_identity_key, verify_login
+from server.db.models import AccessToken, Account, LoginChallenge
+from server.errors import Unauthenticated
+
+__all__ = [
+    "TOKEN_PREFIX",
+    "IssuedToken",
+    "authenticate",
+    "authenticate_token",
+    "issue_challenge",
+    "issue_token",
+    "login",
+    "logout",
+    "purge_expired",
+]
+
+TOKEN_PREFIX = "ph1_"
+
+
+@dataclass(frozen=True, repr=False)
+class IssuedToken:
+    """A freshly minted token: the only time it exists in clear. `repr` hides it."""
+
+    token: str
+    expires_at: datetime
+
+    def __repr__(self) -> str:
+        return f"IssuedToken(<redacted>, expires_at={self.expires_at.isoformat()})"
+
+
+def _token_hash(token: str) -> bytes:
+    # Tokens carry 256 random bits, so a fast hash is enough: there is nothing to brute-force.
+    return hashlib.sha256(token.encode()).digest()
+
+
+async def issue_challenge(
+    session: AsyncSession, *, identity_key_b64: str, ttl: timedelta, now: datetime
+) -> LoginChallenge:
+    """A fresh nonce to sign. Issued for unknown keys too, so keys cannot be probed."""
+    identity_key = parse_identity_key(identity_key_b64)
+    challenge = LoginChallenge(
+        identity_key=identity_key, nonce=secrets.token_bytes(32), expires_at=now + ttl
+    )
+    session.add(challenge)
+    await session.flush()
+    return challenge
+
+
+async def login(
+    session: AsyncSession,
+    *,
+    challenge_id: uuid.UUID,
+    signature_b64: str,
+    origin: str,
+    ttl: timedelta,
+    now: datetime,
+) -> tuple[Account, IssuedToken]:
+    """Exchange a signed challenge for a token. Every failure is the same `Unauthenticated`."""
+    challenge = await session.get(LoginChallenge, challenge_id)
+    if challenge is None or challenge.used or challenge.expires_at <= now:
+        raise Unauthenticated("login failed: challenge unknown, used or expired")
+    verify_login(
+        origin=origin,
+        nonce=challenge.nonce,
+        identity_key=challenge.identity_key,
+        signature_b64=signature_b64,
+    )
+    # Claim the nonce atomically: of two concurrent logins with one challenge, one wins.
+    claimed = await session.exec(
+        sa.update(LoginChallenge)
+        .where(col(LoginChallenge.id) == challenge_id, col(LoginChallenge.used).is_(False))
+        .values(used=True)
+    )
+    if claimed.rowcount != 1:
+        raise Unauthenticated("login failed: challenge unknown, used or expired")
+    account = (
+        await session.exec(select(Account).where(Account.identity_key == challenge.identity_key))
+    ).first()
+    if account is None or account.disabled_at is not None:
+        raise Unauthenticated("login failed: no active account for this key")
+    return account, await issue_token(session, account_id=account.id, ttl=ttl, now=now)
+
+
+async def issue_token(
+    session: AsyncSession, *, account_id: uuid.UUID, ttl: timedelta, now: datetime
+) -> IssuedToken:
+    """Mint a bearer token for an account (after a successful login)."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = now + ttl
+    session.add(
+        AccessToken(
+            account_id=account_id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    await session.flush()
+    return IssuedToken(token=token, expires_at=expires_at)
+
+
+async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Account:
+    """The account behind a bearer token; `Unauthenticated` if unknown, expired or revoked."""
+    account, _expires = await authenticate_token(session, token=token, now=now)
+    return account
+
+
+async def authenticate_token(
+    session: AsyncSession, *, token: str, now: datetime
+) -> tuple[Account, datetime]:
+    """The account behind a bearer token and when the token expires (for long-lived sockets)."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
+        raise Unauthenticated("malformed bearer token")
+    row = (
+        await session.exec(
+            select(AccessToken, Account)
+            .join(Account, col(Account.id) == col(AccessToken.account_id))
+            .where(AccessToken.token_hash == _token_hash(token))
+        )
+    ).first()
+    if row is None:
+        raise Unauthenticated("unknown bearer token")
+    access, account = row
+    if access.revoked_at is not None:
+        raise Unauthenticated("bearer token was revoked")
+    if access.expires_at <= now:
+        raise Unauthenticated("bearer token expired")
+    if account.disabled_at is not None:
+        raise Unauthenticated("account is disabled")
+    return account, access.expires_at
+
+
+async def logout(session: AsyncSession, *, token: str, now: datetime) -> None:
+    await session.exec(
+        sa.update(AccessToken)
+        .where(
+            col(AccessToken.token_hash) == _token_hash(token), col(AccessToken.revoked_at).is_(None)
+        )
+        .values(revoked_at=now)
+    )
+
+
+async def purge_expired(session: AsyncSession, *, now: datetime) -> None:
+    """Delete challenges and tokens that can no longer be used."""
+    await session.exec(sa.delete(LoginChallenge).where(col(LoginChallenge.expires_at) <= now))
+    await session.exec(sa.delete(AccessToken).where(col(AccessToken.expires_at) <= now))

@@ -1,0 +1,72 @@
+"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, and housekeeping
+(forget what may no longer be used or kept: expired mailbox entries, franking records past the
+report window, used or expired login challenges and tokens)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from server.accounts import auth
+from server.config import Settings
+from server.db.engine import Database
+from server.platform.notify import SILENT, Notifier
+from server.platform.periodic import Periodic
+from server.relay import mailbox
+from server.support import matchmaker
+
+__all__ = ["periodic_jobs", "sweep"]
+
+log = logging.getLogger(__name__)
+
+
+async def sweep(db: Database, *, now: datetime, settings: Settings) -> None:
+    async with db.session() as session:
+        expired, forgotten = await mailbox.sweep(
+            session, now=now, report_window=timedelta(seconds=settings.report_window_seconds)
+        )
+        await auth.purge_expired(session, now=now)
+        await session.commit()
+    if expired or forgotten:
+        log.info("housekeeping: %s undelivered envelopes expired, %s franking records dropped",
+                 expired, forgotten)  # fmt: skip
+
+
+def periodic_jobs(
+    db: Database,
+    *,
+    settings: Settings,
+    clock: Callable[[], datetime],
+    notify: Notifier = SILENT,
+) -> list[Periodic]:
+    """Every job the settings turn on (an interval of 0 turns one off)."""
+    jobs = []
+    if settings.offer_sweep_seconds > 0:
+        jobs.append(
+            Periodic(
+                "offer-sweeper",
+                lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify),
+                clock=clock,
+                interval=settings.offer_sweep_seconds,
+            )
+        )
+    if settings.batch_window_seconds > 0:
+        jobs.append(
+            Periodic(
+                "batch-window",
+                lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify),
+                clock=clock,
+                interval=settings.batch_window_seconds,
+            )
+        )
+    if settings.relay_sweep_seconds > 0:
+        jobs.append(
+            Periodic(
+                "housekeeping",
+                lambda now: sweep(db, now=now, settings=settings),
+                clock=clock,
+                interval=settings.relay_sweep_seconds,
+            )
+        )
+    return jobs

@@ -1,0 +1,1 @@
+"""Rooms: two members under per-room pseudonyms, and each member's prekeys."""

@@ -1,0 +1,46 @@
+"""Per-app state built by `create_app` and reached from requests through dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from server.config import Settings
+from server.db.engine import Database
+from server.platform.metrics import Metrics
+from server.platform.notify import Notifier
+from server.platform.pubsub import PubSub
+from server.platform.ratelimit import RateLimiter
+from server.platform.secrets import ServerKeys
+from server.relay.connections import ConnectionCounter
+from server.relay.context import RelayContext
+from server.relay.writer import MailboxWriter
+
+__all__ = ["AppState"]
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    keys: ServerKeys
+    metrics: Metrics
+    clock: Callable[[], datetime]
+    auth_limiter: RateLimiter
+    registration_limiter: RateLimiter
+    pubsub: PubSub
+    notify: Notifier
+    connections: ConnectionCounter
+    writes: MailboxWriter
+
+    @property
+    def relay(self) -> RelayContext:
+        return RelayContext(
+            settings=self.settings,
+            db=self.db,
+            pubsub=self.pubsub,
+            writes=self.writes,
+            connections=self.connections,
+            clock=self.clock,
+        )

@@ -1,0 +1,1 @@
+"""Support: profiles, requests, offers, the pool as `matching` sees it, and the matchmaker."""

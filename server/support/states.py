@@ -1,0 +1,77 @@
+"""The states of a support request and of an offer, and the only moves between them.
+
+    request:  searching ──offer──▶ offered ──accept──▶ matched
+                 ▲                    │
+                 └─decline / expiry───┘
+              searching ──no candidate left──▶ unavailable
+              searching | offered ──cancel──▶ cancelled
+
+    offer:    pending ──▶ accepted | declined | expired | cancelled
+
+Every status write in `server.support` goes through `REQUEST` or `OFFER`, which raise
+`server.errors.IllegalTransition` for a move the tables do not allow; the write itself is a
+guarded `UPDATE … WHERE status = old`, so a concurrent move makes it touch no row rather than
+overwrite a newer state.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from server.platform.transitions import Transitions
+
+__all__ = [
+    "OFFER",
+    "OFFER_MOVES",
+    "OPEN_REQUEST",
+    "REQUEST",
+    "REQUEST_MOVES",
+    "OfferStatus",
+    "RequestStatus",
+]
+
+
+class RequestStatus(StrEnum):
+    SEARCHING = "searching"
+    OFFERED = "offered"
+    MATCHED = "matched"
+    UNAVAILABLE = "unavailable"
+    CANCELLED = "cancelled"
+
+
+class OfferStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+REQUEST_MOVES: dict[RequestStatus, frozenset[RequestStatus]] = {
+    RequestStatus.SEARCHING: frozenset(
+        {RequestStatus.OFFERED, RequestStatus.UNAVAILABLE, RequestStatus.CANCELLED}
+    ),
+    RequestStatus.OFFERED: frozenset(
+        {RequestStatus.MATCHED, RequestStatus.SEARCHING, RequestStatus.CANCELLED}
+    ),
+    RequestStatus.MATCHED: frozenset(),
+    RequestStatus.UNAVAILABLE: frozenset(),
+    RequestStatus.CANCELLED: frozenset(),
+}
+
+OFFER_MOVES: dict[OfferStatus, frozenset[OfferStatus]] = {
+    OfferStatus.PENDING: frozenset(
+        {OfferStatus.ACCEPTED, OfferStatus.DECLINED, OfferStatus.EXPIRED, OfferStatus.CANCELLED}
+    ),
+    OfferStatus.ACCEPTED: frozenset(),
+    OfferStatus.DECLINED: frozenset(),
+    OfferStatus.EXPIRED: frozenset(),
+    OfferStatus.CANCELLED: frozenset(),
+}
+
+OPEN_REQUEST = frozenset({RequestStatus.SEARCHING, RequestStatus.OFFERED})
+"""A requester has at most one request in these states (the `open_for` unique index)."""
+
+
+REQUEST = Transitions(REQUEST_MOVES)
+OFFER = Transitions(OFFER_MOVES)

@@ -1,0 +1,145 @@
+"""No plaintext on the server: a conversation carrying a unique canary runs through the real
+server; afterwards every byte the server wrote (database files or dump, Redis keys, values and
+files, its data directory, every log line) is searched for the canary, in plain, hex and base64.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis
+
+from crypto import Envelope
+from tests.integration.canary import leaks
+from tests.integration.flows import Flow, build_flow
+from tests.integration.sockets import open_socket
+from tests.live import serve
+from tests.services import PostgresServer, RedisServer
+from tests.world import World, make_settings, seed_world
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@dataclass
+class Backend:
+    name: str
+    world: World
+    postgres: PostgresServer | None
+    redis: RedisServer | None
+
+    def stored_bytes(self) -> bytes:
+        """Everything the server persisted."""
+        chunks: list[bytes] = []
+        data_dir = self.world.server.settings.data_dir
+        for path in sorted(data_dir.rglob("*")):
+            if path.is_file():
+                chunks.append(path.read_bytes())  # SQLite db, -wal, -shm; secrets.json
+        if self.postgres is not None:
+            database = self.world.url.rsplit("/", 1)[1]
+            chunks.append(self.postgres.dump(database))
+        if self.redis is not None:
+            client = redis.Redis.from_url(self.redis.url)
+            try:
+                for key in client.scan_iter():
+                    chunks.append(key)
+                    chunks.append(client.dump(key) or b"")
+                client.save()
+            finally:
+                client.close()
+            for path in sorted(self.redis.directory.rglob("*")):
+                if path.is_file():
+                    chunks.append(path.read_bytes())
+        return b"\n".join(chunks)
+
+
+@pytest.fixture(params=["sqlite", "postgres", "postgres+redis"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    postgres = redis_server = None
+    data_dir = tmp_path / "var"
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{data_dir / 'peerhaven.db'}"
+    else:
+        postgres = request.getfixturevalue("postgres")
+        url = postgres.create_database(f"canary_{uuid.uuid4().hex[:12]}")
+    overrides: dict[str, object] = {"log_level": "DEBUG"}
+    if request.param.endswith("redis"):
+        redis_server = request.getfixturevalue("redis_server")
+        overrides["redis_url"] = redis_server.url
+    settings = make_settings(url, data_dir, **overrides)
+    with serve(settings, log_level="debug") as server, server.client() as client:
+        world = World(server=server, client=client)
+        seed_world(world)
+        yield Backend(request.param, world, postgres, redis_server)
+
+
+async def _converse(world: World, flow: Flow, canary: str) -> str:
+    """Returns the id of an envelope left in the mailbox."""
+    base = world.server.base_url
+    alice = await open_socket(base, flow.clinician.client._token)
+    bob = await open_socket(base, flow.supporter.client._token)
+    a_session = flow.clinician.client.start_session(flow.room_id)
+    opening = a_session.encrypt(f"after the arrest I keep hearing the monitor {canary}".encode())
+    await alice.send({"type": "send", "envelope": opening.encode().decode()})
+    await alice.expect("accepted")
+    first = await bob.expect("deliver")
+    b_session, message = flow.supporter.client.accept_session(
+        flow.room_id, Envelope.decode(first["envelope"])
+    )
+    assert canary in message.plaintext.decode()  # positive control: the canary did travel
+    await bob.send({"type": "ack", "ids": [first["id"]]})
+    for i in range(3):
+        reply = b_session.encrypt(f"{canary} reply {i}".encode())
+        await bob.send({"type": "send", "envelope": reply.encode().decode()})
+        await bob.expect("accepted")
+        got = await alice.expect("deliver")
+        assert canary in a_session.decrypt(Envelope.decode(got["envelope"])).plaintext.decode()
+        await alice.send({"type": "ack", "ids": [got["id"]]})
+    await bob.close()
+    # Left undelivered in the mailbox on purpose: stored ciphertext is searched too.
+    for i in range(2):
+        later = a_session.encrypt(f"are you there? {canary} {i}".encode())
+        await alice.send({"type": "send", "envelope": later.encode().decode()})
+        await alice.expect("accepted")
+    await alice.send({"type": "ping"})
+    await alice.expect("pong")
+    await alice.close()
+    return later.message_id
+
+
+async def test_no_plaintext_anywhere_on_the_server(
+    backend: Backend, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    collect = _Collect()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(collect)
+    root.setLevel(logging.DEBUG)
+    canary = f"CANARY-{uuid.uuid4().hex}"
+    try:
+        flow = build_flow(backend.world, tmp_path / "clients")
+        undelivered = await _converse(backend.world, flow, canary)
+        flow.clinician.client.close()
+        flow.supporter.client.close()
+    finally:
+        root.removeHandler(collect)
+        root.setLevel(previous)
+    out, err = capfd.readouterr()
+    logs = "\n".join(collect.lines).encode() + out.encode() + err.encode()
+    assert len(collect.lines) > 20  # the server did log, at DEBUG
+    stored = backend.stored_bytes()
+    assert undelivered.encode() in stored  # the search covers the mailbox
+
+    assert leaks(stored, canary) == [], f"{backend.name}: canary in stored data"
+    assert leaks(logs, canary) == [], f"{backend.name}: canary in logs"

@@ -1,0 +1,189 @@
+"""Rooms: room-scoped identities, the key directory, leave / close / block."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from crypto import IdentityKeyPair, PreKeyBundle
+from server.accounts.statements import b64encode
+from server.db.models import Block, OneTimePreKey, RoomMember
+from tests.integration.peers import (
+    RoomKeys,
+    assert_problem,
+    clinician,
+    count,
+    custom_world,
+    matched_room,
+)
+from tests.world import World
+
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _members(world: World) -> list[tuple[bytes | None, int | None]]:
+    async def go(session):  # type: ignore[no-untyped-def]
+        rows = await session.exec(
+            RoomMember.__table__.select().order_by(RoomMember.__table__.c.id)  # type: ignore[attr-defined]
+        )
+        return [(r.identity_key, r.signed_prekey_id) for r in rows]
+
+    result: list[tuple[bytes | None, int | None]] = world.run(go)
+    return result
+
+
+@SQLITE
+def test_room_identity_registration_is_checked_and_happens_once(world: World) -> None:
+    asker, helper, c_room, s_room = matched_room(world)
+    keys = RoomKeys.fresh()
+    path = f"/api/v1/rooms/{c_room['id']}/identity"
+    before = _members(world)
+
+    # Signed by someone else's device (the peer's), or for another member: refused.
+    forged = keys.registration(helper, s_room)
+    assert_problem(asker.call("PUT", path, forged), 422, "signature")
+    wrong_key = {**keys.registration(asker, c_room),
+                 "identity_key": b64encode(RoomKeys.fresh().identity.public_key)}  # fmt: skip
+    assert_problem(asker.call("PUT", path, wrong_key), 422, "signature")
+    assert_problem(asker.call("PUT", path, {"identity_key": "x" * 43, "signature": "y" * 86}), 422)
+    device_as_room_key = RoomKeys(IdentityKeyPair(bytes(asker.device.key)), keys.signed_prekey, [])
+    own = device_as_room_key.registration(asker, c_room)
+    assert_problem(asker.call("PUT", path, own), 422, "fresh key")
+    # Not a member: the room does not exist for you.
+    outsider = clinician(world, "c")
+    assert_problem(outsider.call("PUT", path, keys.registration(asker, c_room)), 404)
+    assert_problem(outsider.call("GET", f"/api/v1/rooms/{c_room['id']}"), 404)
+    assert_problem(asker.call("GET", f"/api/v1/rooms/{uuid.uuid4()}"), 404)
+    assert _members(world) == before
+
+    registration = keys.registration(asker, c_room)
+    joined = asker.ok("PUT", path, registration)
+    assert joined["me"]["identity_key"] == registration["identity_key"]
+    after = _members(world)
+    # A replayed registration (same signature) or a second key: refused, nothing changes.
+    assert_problem(asker.call("PUT", path, registration), 409, "already registered")
+    assert_problem(asker.call("PUT", path, RoomKeys.fresh().registration(asker, c_room)), 409)
+    assert _members(world) == after
+
+    # The same room key in another room is refused (keys are per room).
+    second_asker, _, other_room, _ = matched_room(world)
+    reused = keys.registration(second_asker, other_room)
+    assert_problem(
+        second_asker.call("PUT", f"/api/v1/rooms/{other_room['id']}/identity", reused), 409
+    )
+    # And a registration signed for one room is worthless in another.
+    replayed = asker.call("PUT", f"/api/v1/rooms/{other_room['id']}/identity", registration)
+    assert_problem(replayed, 404)
+    assert_problem(
+        second_asker.call("PUT", f"/api/v1/rooms/{other_room['id']}/identity", registration),
+        422,
+        "signature",
+    )
+
+
+@SQLITE
+def test_prekey_uploads_are_verified_and_bundles_are_claimed_once(world: World) -> None:
+    asker, helper, c_room, s_room = matched_room(world)
+    c_keys, s_keys = RoomKeys.fresh(one_time=2), RoomKeys.fresh()
+    prekeys = f"/api/v1/rooms/{c_room['id']}/prekeys"
+    bundle_path = f"/api/v1/rooms/{c_room['id']}/peer-bundle"
+
+    assert_problem(asker.call("POST", prekeys, c_keys.prekeys()), 409, "register")
+    asker.ok("PUT", f"/api/v1/rooms/{c_room['id']}/identity", c_keys.registration(asker, c_room))
+    assert_problem(helper.call("POST", bundle_path), 409, "not published")
+
+    bad = c_keys.prekeys()
+    bad["signed_prekey"]["signature"] = b64encode(bytes(64))
+    assert_problem(asker.call("POST", prekeys, bad), 422, "signature")
+    other = RoomKeys.fresh().prekeys()  # signed by a key that is not this room identity
+    assert_problem(asker.call("POST", prekeys, other), 422, "signature")
+    assert_problem(asker.call("POST", prekeys, {"one_time_prekeys": []}), 422, "signed prekey")
+    assert count(world, OneTimePreKey) == 0
+    assert _members(world)[0][1] is None and _members(world)[1][1] is None
+
+    assert asker.ok("POST", prekeys, c_keys.prekeys()) == {"one_time_prekeys_available": 2}
+    reused = {"one_time_prekeys": c_keys.prekeys()["one_time_prekeys"][:1]}
+    assert_problem(asker.call("POST", prekeys, reused), 409, "never reused")
+    assert count(world, OneTimePreKey) == 2
+
+    s_keys.join(helper, s_room)
+    served = []
+    for _ in range(2):
+        claimed = helper.ok("POST", bundle_path)
+        bundle = PreKeyBundle.from_json(claimed["bundle"])  # verifies
+        assert bundle.identity_key == c_keys.identity.public_key
+        assert claimed["member_id"] == c_room["me"]["member_id"]
+        served.append(bundle.one_time_prekey_id)
+    assert sorted(served) == [1, 2]
+    assert_problem(helper.call("POST", bundle_path), 409, "no one-time prekeys left")
+    # The clinician's two are claimed, the supporter's own three are not.
+    assert count(world, OneTimePreKey, OneTimePreKey.claimed_at == None) == 3  # noqa: E711
+    assert count(world, OneTimePreKey) == 5
+
+
+def test_one_time_prekeys_are_served_once_under_concurrency(
+    database_url: str, tmp_path: Path
+) -> None:
+    with custom_world(database_url, tmp_path) as world:
+        asker, helper, c_room, s_room = matched_room(world)
+        RoomKeys.fresh(one_time=5).join(asker, c_room)
+        RoomKeys.fresh().join(helper, s_room)
+        barrier = threading.Barrier(8)
+        outcomes: list[int | str] = []
+        lock = threading.Lock()
+
+        def claim() -> None:
+            with httpx.Client(base_url=world.server.base_url, timeout=30) as client:
+                barrier.wait()
+                response = client.post(f"/api/v1/rooms/{s_room['id']}/peer-bundle",
+                                       headers=helper.device.headers)  # fmt: skip
+            with lock:
+                if response.status_code == 200:
+                    outcomes.append(response.json()["bundle"]["opk_id"])
+                else:
+                    outcomes.append(str(response.status_code))
+
+        threads = [threading.Thread(target=claim) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        served = sorted(o for o in outcomes if isinstance(o, int))
+        assert served == [1, 2, 3, 4, 5]
+        assert sorted(o for o in outcomes if isinstance(o, str)) == ["409"] * 3
+
+
+@SQLITE
+def test_leave_close_and_block(world: World) -> None:
+    asker, helper, c_room, s_room = matched_room(world)
+    closed = asker.ok("POST", f"/api/v1/rooms/{c_room['id']}/close")
+    assert closed["status"] == "closed"
+    assert helper.ok("GET", f"/api/v1/rooms/{s_room['id']}")["status"] == "closed"
+    keys = RoomKeys.fresh()
+    assert_problem(asker.call("PUT", f"/api/v1/rooms/{c_room['id']}/identity",
+                              keys.registration(asker, c_room)), 409, "closed")  # fmt: skip
+    left = helper.ok("POST", f"/api/v1/rooms/{s_room['id']}/leave")
+    assert left["me"]["left"] is True
+    assert asker.ok("GET", f"/api/v1/rooms/{c_room['id']}")["peer"]["left"] is True
+    assert_problem(helper.call("POST", f"/api/v1/rooms/{s_room['id']}/leave"), 409, "left")
+
+    # The supporter's capacity is free again, but a blocked pair is never matched again.
+    assert asker.ask()["status"] == "offered"
+    (offer,) = helper.offers()
+    room = helper.ok("POST", f"/api/v1/offers/{offer['id']}/accept")
+    blocked = asker.ok("POST", f"/api/v1/rooms/{room['id']}/block")
+    assert blocked["status"] == "closed"
+    assert count(world, Block) == 1
+    asker.ok("POST", f"/api/v1/rooms/{room['id']}/block")  # idempotent
+    assert count(world, Block) == 1
+    assert asker.ask()["status"] == "unavailable"
+    # The other direction: a supporter who blocks is never offered that clinician again.
+    helper.ok("PUT", "/api/v1/supporter-profile/availability", {"available": False})
+    second_asker, second_helper, _, room = matched_room(world)
+    second_helper.ok("POST", f"/api/v1/rooms/{room['id']}/block")
+    assert second_asker.ask()["status"] == "unavailable"
+    assert count(world, Block) == 2

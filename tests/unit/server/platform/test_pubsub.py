@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from server.platform.pubsub import RESYNC, MemoryPubSub, pubsub_from_url
+
+
+async def test_publish_reaches_every_inbox_of_the_account_only() -> None:
+    hub = MemoryPubSub()
+    with hub.subscribe("alice") as one, hub.subscribe("alice") as two, hub.subscribe("bob") as bob:
+        await hub.publish("alice", b"m1")
+        assert one.get_nowait() == b"m1" and two.get_nowait() == b"m1"
+        assert bob.empty()
+    await hub.publish("alice", b"nobody listens")  # no error, nothing kept
+
+
+async def test_a_full_inbox_is_replaced_by_resync() -> None:
+    hub = MemoryPubSub(inbox_size=2)
+    with hub.subscribe("alice") as inbox:
+        for i in range(5):
+            await hub.publish("alice", f"m{i}".encode())
+        assert inbox.get_nowait() is RESYNC
+        assert inbox.empty() or inbox.get_nowait() == b"m4"
+
+
+def test_backend_chosen_by_url() -> None:
+    assert isinstance(pubsub_from_url(None), MemoryPubSub)
+    assert isinstance(pubsub_from_url("memory://"), MemoryPubSub)
+    assert type(pubsub_from_url("redis://127.0.0.1:1/0")).__name__ == "RedisPubSub"
+    with pytest.raises(ValueError, match="kafka"):
+        pubsub_from_url("kafka://x")
+
