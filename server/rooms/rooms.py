@@ -42,6 +42,7 @@ __all__ = [
     "list_rooms",
     "membership",
     "register_identity",
+    "require_open",
     "room_identity_payload",
 ]
 
@@ -150,7 +151,8 @@ async def list_rooms(session: AsyncSession, *, account: Account) -> list[Members
     return sorted(found, key=lambda ms: ms.room.created_at, reverse=True)
 
 
-def _require_open(found: Membership) -> None:
+def require_open(found: Membership) -> None:
+    """RoomClosed once the room is closed; Conflict once the caller has left it."""
     if room_status(found.room.closed_at) is RoomStatus.CLOSED:
         raise RoomClosed("the room is closed")
     if found.me.left_at is not None:
@@ -170,7 +172,7 @@ async def register_identity(
     """Register the caller's room identity, once. InvalidInput for a bad key or signature,
     Conflict when already registered (a replayed registration changes nothing) or reused."""
     found = await membership(session, account=account, room_id=room_id)
-    _require_open(found)
+    require_open(found)
     room_key = parse_identity_key(identity_key_b64)
     signature = b64decode(signature_b64, field="signature", length=64)
     payload = room_identity_payload(

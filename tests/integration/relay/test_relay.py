@@ -231,6 +231,18 @@ async def test_sending_to_a_closed_room_or_after_the_peer_left(world: World, flo
 
 
 @SQLITE_ONLY
+async def test_a_closed_room_answers_room_closed_not_unavailable(world: World, flow: Flow) -> None:
+    alice = await open_socket(world.server.base_url, token(flow.clinician))
+    envelope = first_envelope(flow)
+    flow.supporter.client.close_room(flow.room_id)  # both are still members: only closed
+    await alice.send(send_frame(envelope))
+    error = await alice.expect("error")
+    assert error["code"] == "room_closed"
+    assert count(world, MailboxEntry) == 0
+    await alice.close()
+
+
+@SQLITE_ONLY
 async def test_authentication_frames(world: World, flow: Flow) -> None:
     base = world.server.base_url
     for first in ({"type": "auth", "token": "ph1_" + "x" * 43}, {"type": "ping"}, "garbage"):
