@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pathlib
-import uuid
 from typing import Any
 
 import pytest
@@ -113,28 +112,3 @@ def test_check_identity_key() -> None:
         check_identity_key(bytes(31))
     with pytest.raises(InvalidKeyError):
         check_identity_key(bytes([2]) + bytes(31))  # not on the curve
-
-
-def test_the_current_server_checks_the_same_bytes() -> None:
-    """Pins today's server copies (server/identity.py, server/rooms.py, server/invites.py) to
-    crypto.statements until the server imports them instead."""
-    from server import identity, invites, rooms
-
-    key, origin, nonce = bytes(range(32)), "https://peerhaven.example", bytes(32)
-    code = invites.normalise_code("7k3m-q9rt-x2vb-hn4p")
-    assert code == normalise_invite_code("7k3m-q9rt-x2vb-hn4p")
-    assert identity.registration_message(origin=origin, invite_code=code, identity_key=key) == (
-        registration_statement(origin=origin, invite_code=code, identity_key=key)
-    )
-    assert identity.login_message(origin=origin, nonce=nonce, identity_key=key) == (
-        login_statement(origin=origin, nonce=nonce, identity_key=key)
-    )
-    room, member = uuid.uuid4(), uuid.uuid4()
-    server_payload = rooms.room_identity_payload(
-        origin=origin, room_id=room, member_id=member, room_key=key
-    )
-    assert crypto.keys.domain_message(rooms.ROOM_IDENTITY_DOMAIN, server_payload) == (
-        room_identity_statement(
-            origin=origin, room_id=str(room), member_id=str(member), room_key=key
-        )
-    )
