@@ -2,7 +2,8 @@
 frame parser: every client frame is accepted, or refused with the code, as the file says.
 
 The parser is imported from where it lives today (server/relay/frames.py); wherever the server
-moves it, this test must keep passing.
+moves it, this test must keep passing. It relies only on what the relay's error edge needs: the
+exception raised carries the WebSocket error ``code`` and a message that never quotes the input.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from crypto.relay import (
     ErrorCode,
     is_final_send_error,
 )
-from server.relay.frames import FrameError, parse_client_frame
+from server.relay.frames import parse_client_frame
 
 RELAY: dict[str, Any] = json.loads(
     (pathlib.Path(crypto.__file__).parent / "vectors.json").read_text(encoding="utf-8")
@@ -61,10 +62,11 @@ def test_server_parser_follows_the_transcript(case: dict[str, Any]) -> None:
     if "parses_as" in case:
         assert parse_client_frame(case["frame"]).type == case["parses_as"]
         return
-    with pytest.raises(FrameError) as caught:
+    with pytest.raises(Exception) as caught:  # whichever class the server names for it
         parse_client_frame(case["frame"])
-    assert caught.value.code == case["error"]
-    assert case["frame"] not in caught.value.message or len(case["frame"]) < 3
+    assert getattr(caught.value, "code", None) == case["error"], repr(caught.value)
+    if len(case["frame"]) > 4:  # "{}" or "[]" may well appear in any sentence
+        assert case["frame"] not in str(caught.value)
 
 
 def test_every_client_frame_type_is_covered() -> None:
