@@ -36,7 +36,7 @@ from client.messages import (
     login_message,
     registration_message,
     room_identity_payload,
-)
+)  # aliases of crypto.statements, kept for callers of the SDK
 from client.relay import Relay
 
 __all__ = [
