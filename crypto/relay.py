@@ -34,6 +34,12 @@ class ErrorCode(StrEnum):
     """The ``code`` of an ``error`` frame. Its ``message`` is for people and never echoes input."""
 
     MALFORMED = "malformed"  # not JSON, or not a known frame, or invalid fields
+    INVALID = "invalid"  # well-formed but unacceptable
+    UNAUTHENTICATED = "unauthenticated"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"  # the state does not allow it
+    RATE_LIMITED = "rate_limited"  # slow down; nothing was done
     ALREADY_AUTHENTICATED = "already_authenticated"
     UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
     ROOM_CLOSED = "room_closed"
@@ -46,6 +52,10 @@ class ErrorCode(StrEnum):
 FINAL_SEND_ERRORS: frozenset[ErrorCode] = frozenset(
     {
         ErrorCode.MALFORMED,
+        ErrorCode.INVALID,
+        ErrorCode.FORBIDDEN,
+        ErrorCode.NOT_FOUND,
+        ErrorCode.CONFLICT,
         ErrorCode.UNKNOWN_ROOM,
         ErrorCode.ROOM_CLOSED,
         ErrorCode.NO_RECIPIENT,
@@ -54,8 +64,9 @@ FINAL_SEND_ERRORS: frozenset[ErrorCode] = frozenset(
     }
 )
 """Errors after which re-sending the same envelope cannot succeed: a client drops it from its
-outbox and tells the user. Any other error (``unavailable``, or a code this client does not know)
-leaves the envelope in the outbox, to be sent again after the next ``ready``."""
+outbox and tells the user. Any other error (``unavailable``, ``rate_limited``, ``unauthenticated``
+— the socket is then closed and re-opened after a new login — or a code this client does not
+know) leaves the envelope in the outbox, to be sent again after the next ``ready``."""
 
 
 def is_final_send_error(code: str) -> bool:

@@ -50,8 +50,10 @@ def test_error_codes_and_which_are_final() -> None:
     final = {c["code"] for c in RELAY["error_codes"] if c["final"]}
     assert final == set(FINAL_SEND_ERRORS)
     assert final == {
-        "malformed", "unknown_room", "room_closed", "no_recipient", "invalid_envelope", "too_large"
+        "malformed", "invalid", "forbidden", "not_found", "conflict",
+        "unknown_room", "room_closed", "no_recipient", "invalid_envelope", "too_large",
     }  # fmt: skip
+    assert not final & {"unavailable", "rate_limited", "unauthenticated"}
     assert not is_final_send_error("unavailable")
     assert not is_final_send_error("a_code_from_a_newer_server")
     assert RELAY["max_ack_ids"] == MAX_ACK_IDS == 500

@@ -20,6 +20,12 @@ export const CloseCode = Object.freeze({
 /** The `code` of an `error` frame. */
 export const ErrorCode = Object.freeze({
   MALFORMED: 'malformed',
+  INVALID: 'invalid',
+  UNAUTHENTICATED: 'unauthenticated',
+  FORBIDDEN: 'forbidden',
+  NOT_FOUND: 'not_found',
+  CONFLICT: 'conflict',
+  RATE_LIMITED: 'rate_limited',
   ALREADY_AUTHENTICATED: 'already_authenticated',
   UNKNOWN_ROOM: 'unknown_room',
   ROOM_CLOSED: 'room_closed',
@@ -31,7 +37,8 @@ export const ErrorCode = Object.freeze({
 
 /** Errors after which re-sending the same envelope cannot succeed (a frozen list). */
 export const FINAL_SEND_ERRORS = Object.freeze([
-  ErrorCode.MALFORMED, ErrorCode.UNKNOWN_ROOM, ErrorCode.ROOM_CLOSED, ErrorCode.NO_RECIPIENT,
+  ErrorCode.MALFORMED, ErrorCode.INVALID, ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND,
+  ErrorCode.CONFLICT, ErrorCode.UNKNOWN_ROOM, ErrorCode.ROOM_CLOSED, ErrorCode.NO_RECIPIENT,
   ErrorCode.INVALID_ENVELOPE, ErrorCode.TOO_LARGE,
 ]);
 const FINAL = new Set(FINAL_SEND_ERRORS); // a frozen Set could still grow: keep this one private
