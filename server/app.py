@@ -46,23 +46,27 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
+    metrics = Metrics()
+    connections = ConnectionCounter(settings.ws_connections_per_account)
+    metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
     state = AppState(
         settings=settings,
         db=db,
         keys=keys,
-        metrics=Metrics(),
+        metrics=metrics,
         clock=clock,
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
-        connections=ConnectionCounter(settings.ws_connections_per_account),
+        connections=connections,
         writes=MailboxWriter(
             db,
             server_secret=keys.franking_secret,
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            metrics=metrics,
         ),
     )
 
