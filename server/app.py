@@ -33,6 +33,7 @@ from server.platform.secrets import load_server_keys
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
+from server.support.roster import Roster
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -68,14 +69,20 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             max_batch=settings.relay_max_batch,
             metrics=metrics,
         ),
+        roster=Roster(db, pubsub, clock=clock),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await pubsub.start()
+        await state.roster.start()
+        if settings.match_pool_warm:
+            state.roster.warm()
         if settings.relay_group_commit:
             state.writes.start()
-        jobs = periodic_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
+        jobs = periodic_jobs(
+            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster
+        )
         for job in jobs:
             job.start()
         try:
@@ -84,6 +91,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             for job in jobs:
                 await job.stop()
             await state.writes.stop()
+            await state.roster.stop()
             await pubsub.stop()
             await state.db.dispose()
 

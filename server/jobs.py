@@ -1,4 +1,5 @@
-"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, and housekeeping
+"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, the supporter pools'
+refresh, and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
 report window, used or expired login challenges and tokens)."""
 
@@ -15,6 +16,7 @@ from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
 from server.support import matchmaker
+from server.support.roster import Roster
 
 __all__ = ["periodic_jobs", "sweep"]
 
@@ -39,6 +41,7 @@ def periodic_jobs(
     settings: Settings,
     clock: Callable[[], datetime],
     notify: Notifier = SILENT,
+    source: Roster | None = None,
 ) -> list[Periodic]:
     """Every job the settings turn on (an interval of 0 turns one off)."""
     jobs = []
@@ -46,7 +49,9 @@ def periodic_jobs(
         jobs.append(
             Periodic(
                 "offer-sweeper",
-                lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify),
+                lambda now: matchmaker.expire(
+                    db, now=now, settings=settings, notify=notify, source=source
+                ),
                 clock=clock,
                 interval=settings.offer_sweep_seconds,
             )
@@ -55,9 +60,22 @@ def periodic_jobs(
         jobs.append(
             Periodic(
                 "batch-window",
-                lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify),
+                lambda now: matchmaker.assign_pooled(
+                    db, now=now, settings=settings, notify=notify, source=source
+                ),
                 clock=clock,
                 interval=settings.batch_window_seconds,
+            )
+        )
+    if source is not None and settings.match_pool_refresh_seconds > 0:
+        roster = source
+
+        async def refresh(_now: datetime) -> None:
+            roster.rebuild()
+
+        jobs.append(
+            Periodic(
+                "pool-refresh", refresh, clock=clock, interval=settings.match_pool_refresh_seconds
             )
         )
     if settings.relay_sweep_seconds > 0:

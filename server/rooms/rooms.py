@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from crypto import SignatureError, verify_with_domain
 from matching.taxonomy import load_taxonomy
 from server.accounts.statements import b64decode, parse_identity_key
+from server.db.changes import touch_supporter
 from server.db.models import Account, Block, Offer, Profile, Room, RoomMember, SupportRequest
 from server.db.upsert import insert_if_missing
 from server.errors import Conflict, InvalidInput, NotFound, RoomClosed
@@ -215,7 +216,15 @@ async def close_room(
         found.room.closed_at = now
         session.add(found.room)
         await session.flush()
+        _supporter_freed(session, found)
     return found
+
+
+def _supporter_freed(session: AsyncSession, found: Membership) -> None:
+    # The supporter carries one conversation less: matching must hear of it.
+    for member in (found.me, found.peer):
+        if member.role == MemberRole.SUPPORTER:
+            touch_supporter(session, member.account_id)
 
 
 async def leave_room(
