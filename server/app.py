@@ -69,7 +69,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             max_batch=settings.relay_max_batch,
             metrics=metrics,
         ),
-        roster=Roster(db, pubsub, clock=clock),
+        roster=Roster(db, pubsub, clock=clock, metrics=metrics),
     )
 
     @asynccontextmanager

@@ -18,7 +18,7 @@ from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 __all__ = ["SUPPORTER", "Changes", "Listener", "touch", "touch_supporter"]
@@ -35,7 +35,8 @@ SUPPORTER = "supporter"
 
 
 def touch(session: AsyncSession | Session, topic: str, key: Hashable) -> None:
-    """Announce `key` under `topic` when `session` commits its current transaction."""
+    """Announce `key` under `topic` when `session` commits its current transaction (call it
+    after the write, inside that transaction)."""
     pending: dict[str, set[Hashable]] = session.info.setdefault(_KEY, {})
     pending.setdefault(topic, set()).add(key)
 
@@ -64,7 +65,7 @@ class Changes:
     def install(self, session_class: type[Session]) -> None:
         """Hook the commit and rollback events of `session_class` (one class per Database)."""
         event.listen(session_class, "after_commit", self._after_commit)
-        event.listen(session_class, "after_rollback", self._after_rollback)
+        event.listen(session_class, "after_soft_rollback", self._after_rollback)
 
     def _after_commit(self, session: Session) -> None:
         pending: dict[str, set[Hashable]] | None = session.info.pop(_KEY, None)
@@ -75,5 +76,8 @@ class Changes:
                 except Exception:  # the commit is done: never fail the committer
                     log.exception("a listener of %s failed", topic)
 
-    def _after_rollback(self, session: Session) -> None:
-        session.info.pop(_KEY, None)
+    def _after_rollback(self, session: Session, previous: SessionTransaction) -> None:
+        # A savepoint's rollback keeps them: the outer transaction may still commit (and what
+        # the savepoint did is then announced needlessly, which costs a re-read, not a miss).
+        if not previous.nested:
+            session.info.pop(_KEY, None)

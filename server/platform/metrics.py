@@ -2,8 +2,9 @@
 
 HTTP metrics are observed by `api.middleware`; the relay's come from `relay.writer` (batches,
 queue depth, commit time, envelopes and acks) and `relay.connections` (open connections), so an
-operator sees the relay's health on `/metrics`. Gauges that are a size of something in memory
-read it when scraped (`watch_*`), so the hot path pays nothing for them.
+operator sees the relay's health on `/metrics`; the matching pools' come from `support.roster`.
+Gauges that are a size of something in memory read it when scraped (`watch_*`), so the hot path
+pays nothing for them.
 """
 
 from __future__ import annotations
@@ -79,6 +80,38 @@ class Metrics:
             "Accounts with at least one open WebSocket connection in this worker.",
             registry=self.registry,
         )
+
+        self.pool_supporters = Gauge(
+            "peerhaven_match_pool_supporters",
+            "Supporters in this worker's in-memory matching pools (all networks).",
+            registry=self.registry,
+        )
+        self.pool_build_seconds = Histogram(
+            "peerhaven_match_pool_build_seconds",
+            "Time to build one network's matching pool from the database.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+            registry=self.registry,
+        )
+        self.pool_notes = Counter(
+            "peerhaven_match_pool_notes_total",
+            "Notes from other workers that supporters changed.",
+            registry=self.registry,
+        )
+        self.pool_reloads = Counter(
+            "peerhaven_match_pool_reloads_total",
+            "Supporters re-read from the database into the matching pools.",
+            registry=self.registry,
+        )
+        self.pool_stale = Counter(
+            "peerhaven_match_pool_stale_total",
+            "Candidates the reservation refused: the pool was behind the database, or another "
+            "request took their last slot first. Each costs one retry.",
+            registry=self.registry,
+        )
+
+    def watch_pool(self, supporters: Callable[[], int]) -> None:
+        """Read the matching pools' size at each scrape."""
+        self.pool_supporters.set_function(supporters)
 
     def watch_writer_queue(self, depth: Callable[[], int]) -> None:
         """Read the writer's queue depth at each scrape."""

@@ -240,7 +240,8 @@ async def supporter_rows(
         query = query.where(col(Account.id).in_(list(ids)))
     # Core on the session's connection: plain rows, no ORM identity map for 10^5 supporters.
     connection = await session.connection()
-    return (await connection.execute(query)).all()
+    result: sa.Result[Any] = await connection.execute(query)
+    return result.all()
 
 
 def matchable(row: sa.Row[Any]) -> bool:

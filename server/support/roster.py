@@ -35,6 +35,7 @@ import dataclasses
 import heapq
 import json
 import logging
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime
@@ -48,6 +49,7 @@ from matching.pool import SupporterPool
 from server.db.changes import SUPPORTER
 from server.db.engine import Database
 from server.db.models import Institution
+from server.platform.metrics import Metrics
 from server.platform.pubsub import RESYNC, PubSub
 from server.support.pool import (
     NO_LOAD,
@@ -162,10 +164,20 @@ def _hour(now: datetime) -> int:
 class Roster:
     """The worker's supporter pools by network. `start` before use, `stop` at shutdown."""
 
-    def __init__(self, db: Database, pubsub: PubSub, *, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pubsub: PubSub,
+        *,
+        clock: Callable[[], datetime],
+        metrics: Metrics | None = None,
+    ) -> None:
         self._db = db
         self._pubsub = pubsub
         self._clock = clock
+        self._metrics = metrics
+        if metrics is not None:
+            metrics.watch_pool(lambda: sum(len(n) for n in self._networks.values()))
         self._origin = uuid.uuid4().hex  # this worker, so it skips its own notes
         self._networks: dict[uuid.UUID, _Network] = {}
         self._network_of: dict[uuid.UUID, uuid.UUID] = {}
@@ -222,6 +234,8 @@ class Roster:
     def stale(self, supporter_id: uuid.UUID) -> None:
         """Re-read this supporter before the next ranking (e.g. a reservation found them full)."""
         self._dirty.add(supporter_id)
+        if self._metrics is not None:
+            self._metrics.pool_stale.inc()
 
     def rebuild(self) -> None:
         """Rebuild every pool in the background (notes may have been lost); ranking goes on
@@ -259,10 +273,13 @@ class Roster:
         return task
 
     async def _read_network(self, network_id: uuid.UUID, now: datetime) -> _Network:
+        started = time.perf_counter()
         async with self._db.session() as session:
             rows = await supporter_rows(session, network_id=network_id)
             loads = await load_details(session, now=now)
         network = await asyncio.to_thread(_Network.build, network_id, rows, loads, now)
+        if self._metrics is not None:
+            self._metrics.pool_build_seconds.observe(time.perf_counter() - started)
         log.info("supporter pool of network %s built: %s supporters", network_id, len(network))
         return network
 
@@ -309,6 +326,8 @@ class Roster:
                     if note["o"] == self._origin:
                         continue
                     self._dirty.update(uuid.UUID(i) for i in note["s"])
+                    if self._metrics is not None:
+                        self._metrics.pool_notes.inc()
                 except (ValueError, KeyError, TypeError):
                     log.warning("ignored a malformed pool note")
 
@@ -327,6 +346,8 @@ class Roster:
                 self._dirty |= ids
                 raise
             self._apply(ids, rows, loads, now)
+            if self._metrics is not None:
+                self._metrics.pool_reloads.inc(len(ids))
 
     def _apply(
         self,
