@@ -10,7 +10,8 @@ request at a time from each clinician: the route ranks, reserves and offers befo
 so the client's time is the whole product path. Each request is cancelled afterwards (not
 timed) so that loads stay as seeded. The baseline is `matching.rank` on a `SupporterPool` of
 the same supporters and the same requests, in this process. The first request of a server is
-reported apart (the pool is built then, if the server did not build it at startup).
+reported apart (the pool is built then: the server started, and warmed, on an empty database).
+`GET /api/v1/me` with the same tokens is the floor of any authenticated route on this server.
 """
 
 from __future__ import annotations
@@ -169,6 +170,17 @@ def _library(seeded: Seeded, k: int) -> tuple[float, list[float]]:
     return build, times
 
 
+def _floor(port: int, seeded: Seeded) -> list[float]:
+    """`GET /api/v1/me` for each token: HTTP, authentication and one read, no matching."""
+    times = []
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+        for token in seeded.tokens:
+            started = time.perf_counter()
+            client.get("/api/v1/me", headers={"authorization": f"Bearer {token}"})
+            times.append(time.perf_counter() - started)
+    return times
+
+
 def _product(port: int, seeded: Seeded) -> tuple[float, list[float], dict[str, int]]:
     """First request's time, then each later request's time, and the statuses seen."""
     times: list[float] = []
@@ -202,8 +214,8 @@ def _ms(samples: Sequence[float], q: float) -> str:
 def run(sizes: Sequence[int], n_requests: int, seed: int, *, extra: dict[str, str]) -> None:
     print(f"### Support request → offer, through HTTP ({n_requests} requests, one at a time)\n")
     print("| supporters | seed | first request | p50 | p99 | library build | library p50 |"
-          " library p99 | p99 ratio | offered |")  # fmt: skip
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          " library p99 | p99 ratio | `GET /me` p50 | `GET /me` p99 | offered |")  # fmt: skip
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for n in sizes:
         with run_peerhaven(extra=extra) as server:
             assert server.database_url is not None
@@ -211,12 +223,13 @@ def run(sizes: Sequence[int], n_requests: int, seed: int, *, extra: dict[str, st
             seeded = asyncio.run(_seed(server.database_url, n, n_requests, seed))
             seeding = time.perf_counter() - started
             first, times, statuses = _product(server.port, seeded)
+            floor = _floor(server.port, seeded)
         build, library = _library(seeded, k=5)
         p99 = float(np.percentile(times, 99)) / float(np.percentile(library, 99))
         seen = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
         print(f"| {n:,} | {seeding:.1f} s | {first * 1000:.0f} ms | {_ms(times, 50)} |"
               f" {_ms(times, 99)} | {build:.2f} s | {_ms(library, 50)} | {_ms(library, 99)} |"
-              f" {p99:.1f}x | {seen} |")  # fmt: skip
+              f" {p99:.1f}x | {_ms(floor, 50)} | {_ms(floor, 99)} | {seen} |")  # fmt: skip
     print()
 
 
