@@ -237,7 +237,7 @@ async def supporter_rows(
             col(Account.disabled_at).is_(None),
         )
     if ids is not None:
-        query = query.where(col(Account.id).in_(list(ids)))
+        query = query.where(col(SupporterProfile.account_id).in_(list(ids)))
     # Core on the session's connection: plain rows, no ORM identity map for 10^5 supporters.
     connection = await session.connection()
     result: sa.Result[Any] = await connection.execute(query)
