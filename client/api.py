@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from client.errors import ApiError
+from client.errors import ApiError, OriginMismatch
 from client.keyfolder import KeyFolder
 from crypto import (
     Envelope,
@@ -29,9 +29,23 @@ from crypto import (
 from crypto.encoding import b64decode, b64encode
 from crypto.statements import login_statement, registration_statement, room_identity_statement
 
-__all__ = ["Peerhaven"]
+__all__ = ["Peerhaven", "origin_of"]
 
 Json = dict[str, Any]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str | httpx.URL) -> str:
+    """The origin (RFC 6454) of `url`, serialised as a browser does: ``scheme://host[:port]``,
+    lower case, without a default port, path or trailing slash. Raises `ValueError` for a URL
+    that is not absolute http(s)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host:
+        raise ValueError("the server address must be an absolute http(s) URL")
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    port = parsed.port
+    suffix = "" if port is None or port == _DEFAULT_PORTS[parsed.scheme] else f":{port}"
+    return f"{parsed.scheme}://{host}{suffix}"
 
 
 def _room(room_id: str | uuid.UUID) -> str:
@@ -44,8 +58,10 @@ class Peerhaven:
     def __init__(self, base_url: str, *, keys: KeyFolder, http: httpx.Client | None = None) -> None:
         self.keys = keys
         self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
+        # What this device signs into login, registration and room-identity statements: the
+        # address it was configured with, never what a server says (docs/protocol.md §12).
+        self.origin = origin_of(base_url)
         self._token: str | None = None
-        self._origin: str | None = None
 
     def __repr__(self) -> str:
         return f"Peerhaven({str(self.http.base_url)!r}, logged_in={self._token is not None})"
@@ -97,22 +113,29 @@ class Peerhaven:
 
     # -- account -----------------------------------------------------------------------------
 
-    def register(self, invite_code: str, *, origin: str | None = None) -> Json:
+    def _challenge(self) -> Json:
+        """A login challenge, refused (before anything is signed) unless it is for
+        :attr:`origin`. Raises :class:`OriginMismatch` or `ApiError`."""
+        challenge: Json = self._call(
+            "POST",
+            "/api/v1/auth/challenges",
+            {"identity_key": b64encode(self.device.public_key)},
+            auth=False,
+        )
+        if challenge.get("origin") != self.origin:
+            raise OriginMismatch()
+        return challenge
+
+    def register(self, invite_code: str) -> Json:
         """Redeem an invite with this device's identity key (made on first use).
 
-        `origin` is what the server binds into signatures; by default it is asked for.
+        The statement binds :attr:`origin`; a server whose challenge names another origin is
+        refused with :class:`OriginMismatch` before anything is signed.
         """
         identity = self.device
-        if origin is None:
-            challenge = self._call(
-                "POST",
-                "/api/v1/auth/challenges",
-                {"identity_key": b64encode(identity.public_key)},
-                auth=False,
-            )
-            origin = str(challenge["origin"])
+        self._challenge()
         message = registration_statement(
-            origin=origin, invite_code=invite_code, identity_key=identity.public_key
+            origin=self.origin, invite_code=invite_code, identity_key=identity.public_key
         )
         body = {
             "invite_code": invite_code,
@@ -123,17 +146,13 @@ class Peerhaven:
         return me
 
     def login(self) -> Json:
-        """Challenge-response login with the device key; keeps the bearer token in memory."""
+        """Challenge-response login with the device key; keeps the bearer token in memory.
+
+        Raises :class:`OriginMismatch` (nothing signed) for a challenge for another origin."""
         identity = self.device
-        challenge = self._call(
-            "POST",
-            "/api/v1/auth/challenges",
-            {"identity_key": b64encode(identity.public_key)},
-            auth=False,
-        )
-        self._origin = challenge["origin"]
+        challenge = self._challenge()
         message = login_statement(
-            origin=challenge["origin"],
+            origin=self.origin,
             nonce=b64decode(challenge["nonce"], field="nonce", max_length=64),
             identity_key=identity.public_key,
         )
@@ -256,7 +275,7 @@ class Peerhaven:
         re-uses the same keys.
         """
         room_id = _room(room_id)
-        if self._origin is None:
+        if self._token is None:
             raise RuntimeError("log in first")
         details = self.room(room_id)
         store = self.keys.room(room_id)
@@ -270,7 +289,7 @@ class Peerhaven:
         room_key = store.identity.public_key
         if details["me"]["identity_key"] is None:
             statement = room_identity_statement(
-                origin=self._origin,
+                origin=self.origin,
                 room_id=room_id,
                 member_id=details["me"]["member_id"],
                 room_key=room_key,

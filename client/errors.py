@@ -3,6 +3,7 @@
 ClientError
 ├── ApiError        the server answered with problem details (status, title, detail)
 ├── FrameError      a relay frame from the server could not be understood
+├── OriginMismatch  a challenge names another origin than the one this client talks to
 ├── RelayError      the relay cannot do what was asked
 │   ├── NoSessionError     no end-to-end session in that room yet (start one first)
 │   └── UnknownRoomError   the room is not open in this relay
@@ -16,6 +17,7 @@ __all__ = [
     "ClientError",
     "FrameError",
     "NoSessionError",
+    "OriginMismatch",
     "RelayError",
     "UnknownRoomError",
 ]
@@ -40,6 +42,21 @@ class ApiError(ClientError):
 
 class FrameError(ClientError):
     """A server frame that is not JSON, of an unknown type, or missing a field."""
+
+
+class OriginMismatch(ClientError):
+    """A login or registration challenge names an origin other than the client's own.
+
+    Nothing was signed: a host relaying to another server (a phishing proxy) would otherwise
+    obtain a signature, and so a token, that works at the real one (docs/protocol.md §12).
+    The message names neither origin.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the server's challenge is for another origin than the one configured; "
+            "nothing was signed (check the server address)"
+        )
 
 
 class RelayError(ClientError):

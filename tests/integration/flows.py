@@ -36,7 +36,7 @@ def side(world: World, tmp_path: Path, name: str, role: Role, institution: str) 
     keys = KeyFolder(tmp_path / name, "correct horse battery staple",
                      opslimit=ARGON2ID_OPSLIMIT_MIN, memlimit=ARGON2ID_MEMLIMIT_MIN)  # fmt: skip
     client = Peerhaven(world.server.base_url, keys=keys, http=http)
-    client.register(world.invite(role, institution), origin=world.server.settings.origin)
+    client.register(world.invite(role, institution))
     me = client.login()
     return Side(client=client, me=me, seen=seen)
 
