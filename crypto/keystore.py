@@ -25,7 +25,7 @@ from typing import Any
 
 from . import primitives as p
 from .encoding import b64decode, b64encode, canonical_json
-from .errors import DecodeError, DecryptionError, KeystoreError
+from .errors import CryptoError, DecodeError, DecryptionError, KeystoreError
 from .keys import IdentityKeyPair, OneTimePreKey, SignedPreKey, X25519KeyPair
 from .session import Session
 
@@ -179,8 +179,15 @@ class Keystore:
         plaintext = SealingKey.derive(passphrase, parameters).open(blob, magic=KEYSTORE_MAGIC)
         try:
             return cls._from_json(json.loads(plaintext), rng)
-        except (DecodeError, ValueError, KeyError, TypeError) as exc:
+        except DecodeError as exc:  # says which field, never a value
             raise KeystoreError(f"keystore contents are malformed: {exc}") from None
+        except (
+            ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError,
+            CryptoError,
+        ):  # fmt: skip
+            # Authentic but not in this layout (a bug, or a newer file): only KeystoreError
+            # leaves here; the exception's text could quote contents, so it is not kept.
+            raise KeystoreError("keystore contents are malformed") from None
 
     def _to_json(self) -> dict[str, Any]:
         return {
