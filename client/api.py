@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from client.conversation import Conversation
 from client.errors import ApiError, OriginMismatch
 from client.keyfolder import KeyFolder
 from crypto import (
@@ -22,9 +23,6 @@ from crypto import (
     ReceivedMessage,
     Session,
     SignedPreKey,
-    accept_session,
-    initiate_session,
-    safety_number,
 )
 from crypto.encoding import b64decode, b64encode
 from crypto.statements import login_statement, registration_statement, room_identity_statement
@@ -328,54 +326,71 @@ class Peerhaven:
         claimed = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/peer-bundle")
         return str(claimed["member_id"]), PreKeyBundle.from_json(claimed["bundle"])
 
-    def start_session(self, room_id: str) -> Session:
-        """Fetch (and so claim) the peer's bundle, verify it, and start X3DH as the initiator."""
+    def conversation(self, room_id: str) -> Conversation:
+        """The room as the relay client sees it: this device's room keys, its sessions and the
+        pinned key of the peer. Persist with ``keys.save_room`` after a change."""
         room_id = _room(room_id)
         store = self._room_store(room_id)
-        peer, bundle = self.claim_peer_bundle(room_id)
-        me = self.room(room_id)["me"]["member_id"]
-        session = initiate_session(
-            store.identity, bundle, room=room_id, device=me, peer_device=peer
+        details = self.room(room_id)
+        peer = details["peer"]
+        return Conversation(
+            room_id, str(details["me"]["member_id"]), str(peer["member_id"]), peer["handle"], store
         )
-        store.sessions[room_id] = session
-        self.keys.save_room(room_id, store)
+
+    def start_session(self, room_id: str) -> Session:
+        """Fetch (and so claim) the peer's bundle, verify it, and start X3DH as the initiator.
+
+        Raises `crypto.IdentityKeyChanged` for a bundle whose identity key is not the one pinned
+        in this room (the offered key is saved; see :meth:`accept_key_change`)."""
+        conversation = self.conversation(room_id)
+        peer, bundle = self.claim_peer_bundle(conversation.room)
+        if peer != conversation.peer:
+            raise RuntimeError("the bundle is not the room peer's")
+        try:
+            session = conversation.start(bundle)
+        finally:
+            self.keys.save_room(conversation.room, conversation.keys)
         return session
 
     def accept_session(self, room_id: str, envelope: Envelope) -> tuple[Session, ReceivedMessage]:
-        """Answer the peer's first (prekey) message; the used one-time prekey is deleted."""
-        room_id = _room(room_id)
-        store = self._room_store(room_id)
-        header = envelope.x3dh
-        if header is None:
+        """Answer the peer's first (prekey) message; the used one-time prekey is deleted.
+
+        Raises `crypto.IdentityKeyChanged` for a handshake whose identity key is not the one
+        pinned in this room, or another `CryptoError`."""
+        if envelope.x3dh is None:
             raise ValueError("not a prekey message")
-        spk = store.signed_prekeys[header.signed_prekey_id]
-        opk_id = header.one_time_prekey_id
-        opk = None if opk_id is None else store.one_time_prekeys[opk_id]
-        me = self.room(room_id)["me"]["member_id"]
-        session, message = accept_session(store.identity, spk, opk, envelope, device=me)
-        if opk_id is not None:
-            del store.one_time_prekeys[opk_id]
-        store.sessions[room_id] = session
-        self.keys.save_room(room_id, store)
+        conversation = self.conversation(room_id)
+        try:
+            message = conversation.decrypt(envelope)
+        finally:
+            self.keys.save_room(conversation.room, conversation.keys)
+        session = conversation.session
+        assert session is not None
         return session, message
 
     def session(self, room_id: str) -> Session | None:
         return self._room_store(_room(room_id)).sessions.get(_room(room_id))
 
     def safety_number(self, room_id: str) -> str:
-        """The 60-digit number both members see for this room (room keys, member ids)."""
-        room_id = _room(room_id)
-        store = self._room_store(room_id)
-        details = self.room(room_id)
-        peer_key = details["peer"]["identity_key"]
-        if peer_key is None:
-            raise RuntimeError("the peer has not joined yet")
-        return safety_number(
-            store.identity.public_key,
-            details["me"]["member_id"],
-            b64decode(peer_key, field="identity_key", length=32, max_length=32),
-            details["peer"]["member_id"],
-        )
+        """The 60-digit number both members see for this room: of the keys the current session
+        uses, never the key the server's room view claims. Raises `RuntimeError` before a
+        session exists."""
+        number = self.conversation(room_id).safety_number()
+        if number is None:
+            raise RuntimeError("no session in this room yet: the safety number comes with it")
+        return number
+
+    def accept_key_change(self, room_id: str) -> None:
+        """The user compared the safety number again and accepts the peer's new key."""
+        conversation = self.conversation(room_id)
+        conversation.accept_key_change()
+        self.keys.save_room(conversation.room, conversation.keys)
+
+    def mark_verified(self, room_id: str) -> None:
+        """The user compared the safety number out of band; a key change clears it."""
+        conversation = self.conversation(room_id)
+        conversation.mark_verified()
+        self.keys.save_room(conversation.room, conversation.keys)
 
     def _room_store(self, room_id: str) -> Keystore:
         store = self.keys.room(room_id)

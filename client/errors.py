@@ -6,6 +6,7 @@ ClientError
 ├── OriginMismatch  a challenge names another origin than the one this client talks to
 ├── RelayError      the relay cannot do what was asked
 │   ├── NoSessionError     no end-to-end session in that room yet (start one first)
+│   ├── KeyChangePending   the peer's key changed; the user must accept it first
 │   └── UnknownRoomError   the room is not open in this relay
 └── (KeyFolder raises crypto.KeystoreError for a wrong passphrase or a corrupted file)
 """
@@ -16,6 +17,7 @@ __all__ = [
     "ApiError",
     "ClientError",
     "FrameError",
+    "KeyChangePending",
     "NoSessionError",
     "OriginMismatch",
     "RelayError",
@@ -68,6 +70,18 @@ class NoSessionError(RelayError):
 
     def __init__(self, room: str) -> None:
         super().__init__(f"no session in room {room}")
+        self.room = room
+
+
+class KeyChangePending(RelayError):
+    """The peer's identity key changed in the room: nothing is sent until the user compared the
+    safety number again and accepted the new key."""
+
+    def __init__(self, room: str) -> None:
+        super().__init__(
+            f"the security key of your peer in room {room} changed: compare the safety number "
+            "again, then accept the new key"
+        )
         self.room = room
 
 
