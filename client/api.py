@@ -53,12 +53,21 @@ def _room(room_id: str | uuid.UUID) -> str:
 class Peerhaven:
     """A device talking to one Peerhaven server."""
 
-    def __init__(self, base_url: str, *, keys: KeyFolder, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        keys: KeyFolder,
+        http: httpx.Client | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """`origin`: the deployment's public origin, when `base_url` is another address of it
+        (an internal one, behind the load balancer); by default the origin of `base_url`."""
         self.keys = keys
         self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
-        # What this device signs into login, registration and room-identity statements: the
-        # address it was configured with, never what a server says (docs/protocol.md §12).
-        self.origin = origin_of(base_url)
+        # What this device signs into login, registration and room-identity statements: what
+        # it was configured with, never what a server says (docs/protocol.md §12).
+        self.origin = origin_of(origin or base_url)
         self._token: str | None = None
 
     def __repr__(self) -> str:
