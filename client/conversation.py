@@ -94,6 +94,8 @@ class Conversation:
             found = self.keys.sessions.get(name)
             if found is not None and found.peer_identity_key != key:
                 del self.keys.sessions[name]
+        if self.room not in self.keys.sessions and self._previous in self.keys.sessions:
+            self.keys.sessions[self.room] = self.keys.sessions.pop(self._previous)
 
     # -- sessions ------------------------------------------------------------------------------
 
