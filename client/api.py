@@ -133,13 +133,16 @@ class Peerhaven:
             raise OriginMismatch()
         return challenge
 
-    def register(self, invite_code: str) -> Json:
+    def register(self, invite_code: str, *, origin: str | None = None) -> Json:
         """Redeem an invite with this device's identity key (made on first use).
 
         The statement binds :attr:`origin`; a server whose challenge names another origin is
-        refused with :class:`OriginMismatch` before anything is signed.
+        refused with :class:`OriginMismatch` before anything is signed. `origin` (the earlier
+        API) may only repeat :attr:`origin`; configure another one in the constructor.
         """
         identity = self.device
+        if origin is not None and origin_of(origin) != self.origin:
+            raise OriginMismatch()
         self._challenge()
         message = registration_statement(
             origin=self.origin, invite_code=invite_code, identity_key=identity.public_key

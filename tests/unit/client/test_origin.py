@@ -113,3 +113,21 @@ def test_login_and_registration_sign_the_configured_origin(tmp_path: Path) -> No
         ),
         b64decode(login["signature"], field="signature", max_length=64),
     )
+
+
+def test_an_explicit_registration_origin_must_be_the_configured_one(tmp_path: Path) -> None:
+    server = FakeServer(BASE)
+    with client_for(tmp_path, server) as client, pytest.raises(OriginMismatch):
+        client.register("INVITE-CODE", origin="https://peerhaven.example")
+    assert server.requests == []
+
+
+def test_a_public_origin_can_be_configured_for_an_internal_address(tmp_path: Path) -> None:
+    server = FakeServer("https://peerhaven.example")
+    keys = KeyFolder(tmp_path / "keys", "a passphrase", opslimit=ARGON2ID_OPSLIMIT_MIN,
+                     memlimit=ARGON2ID_MEMLIMIT_MIN)  # fmt: skip
+    http = httpx.Client(base_url="http://10.0.0.7:8000", transport=httpx.MockTransport(server))
+    with Peerhaven("http://10.0.0.7:8000", keys=keys, http=http,
+                   origin="https://peerhaven.example/") as client:  # fmt: skip
+        client.login()
+        assert client.origin == "https://peerhaven.example"
