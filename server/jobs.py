@@ -1,4 +1,5 @@
-"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, and housekeeping
+"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, moderation's
+escalation deadlines, and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
 report window, used or expired login challenges and tokens)."""
 
@@ -11,6 +12,7 @@ from datetime import datetime, timedelta
 from server.accounts import auth
 from server.config import Settings
 from server.db.engine import Database
+from server.moderation import escalation
 from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
@@ -58,6 +60,18 @@ def periodic_jobs(
                 lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify),
                 clock=clock,
                 interval=settings.batch_window_seconds,
+            )
+        )
+    if settings.moderation_poll_seconds > 0:
+        deadlines = escalation.deadlines(settings)
+        jobs.append(
+            Periodic(
+                "escalation",
+                lambda now: escalation.escalate_due(
+                    db, now=now, deadlines=deadlines, notify=notify
+                ),
+                clock=clock,
+                interval=settings.moderation_poll_seconds,
             )
         )
     if settings.relay_sweep_seconds > 0:

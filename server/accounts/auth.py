@@ -91,7 +91,7 @@ async def login(
         await session.exec(select(Account).where(Account.identity_key == challenge.identity_key))
     ).first()
     if account is None or account.disabled_at is not None:
-        raise Unauthenticated("login failed: no active account for this key")
+        raise Unauthenticated("login failed: no active account for this key (or it is suspended)")
     return account, await issue_token(session, account_id=account.id, ttl=ttl, now=now)
 
 
@@ -140,7 +140,7 @@ async def authenticate_token(
     if access.expires_at <= now:
         raise Unauthenticated("bearer token expired")
     if account.disabled_at is not None:
-        raise Unauthenticated("account is disabled")
+        raise Unauthenticated("this account is suspended; contact your peer-support program")
     return account, access.expires_at
 
 
