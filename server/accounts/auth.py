@@ -135,12 +135,12 @@ async def authenticate_token(
     if row is None:
         raise Unauthenticated("unknown bearer token")
     access, account = row
+    if account.disabled_at is not None:  # first: a suspended member must be told so
+        raise Unauthenticated("this account is suspended; contact your peer-support program")
     if access.revoked_at is not None:
         raise Unauthenticated("bearer token was revoked")
     if access.expires_at <= now:
         raise Unauthenticated("bearer token expired")
-    if account.disabled_at is not None:
-        raise Unauthenticated("this account is suspended; contact your peer-support program")
     return account, access.expires_at
 
 
