@@ -1,7 +1,8 @@
 """No plaintext on the server: a conversation carrying a unique canary runs through the real
 server, and the supporter flags the room with a sealed report revealing a canary message (and a
-canary note) that a moderator opens and verifies; afterwards every byte the server wrote (database files or dump, Redis keys, values and
-files, its data directory, every log line) is searched for the canary, in plain, hex and base64.
+canary note) that a moderator opens and verifies; afterwards every byte the server wrote
+(database files or dump, Redis keys, values and files, its data directory, every log line) is
+searched for the canary, in plain, hex and base64.
 """
 
 from __future__ import annotations
