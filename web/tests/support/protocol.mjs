@@ -21,11 +21,16 @@ export const franking = await load('franking');
 export const envelope = await load('envelope');
 export const session = await load('session');
 export const fingerprint = await load('fingerprint');
+export const report = await load('report');
 
 await protocol.ready();
 
 export const vectors = JSON.parse(
   readFileSync(new URL('../../../crypto/vectors.json', import.meta.url), 'utf8'),
+);
+
+export const reportVectors = JSON.parse(
+  readFileSync(new URL('../../../crypto/report_vectors.json', import.meta.url), 'utf8'),
 );
 
 export const hex = encoding.fromHex;
