@@ -300,6 +300,7 @@ export class Relay extends EventTarget {
       gotText = room.addMessage({
         id: received.messageId, dir: 'in', text: decoder.decode(received.plaintext),
         ts: frame.ts, tag: frame.tag, franking: b64encode(received.frankingKey),
+        delivery: frame.id, // the server's id: what a report names (protocol.md §14)
       });
     }
     this.#remember(frame.id);

@@ -8,6 +8,7 @@
 
 import { busy, errorBox, friendlyError, h, shortTime, showError } from '../dom.js';
 import { confirmAction, modal } from '../dialogs.js';
+import { reportDialog } from '../report.js';
 import { joinRoom } from '../room.js';
 import { topicLabel } from '../vocabulary.js';
 
@@ -120,7 +121,10 @@ export async function render(app, { roomId }) {
       buttons: [{ label: 'Close', value: 'close', kind: 'primary' }],
     });
   };
-  const menu = h('div', { class: 'room-actions' },
+  const report = app.me.role === 'moderator' ? null
+    : h('button', { type: 'button', class: 'danger', text: 'Get help / report',
+      onclick: () => reportDialog(app, room) });
+  const menu = h('div', { class: 'room-actions' }, report,
     h('button', { type: 'button', class: 'secondary', text: 'Safety number', onclick: safety }),
     h('button', { type: 'button', class: 'secondary', text: 'Leave',
       onclick: act('leave', 'Leave this conversation?', 'You will not see new messages. '
