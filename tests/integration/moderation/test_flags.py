@@ -274,3 +274,22 @@ async def test_verifying_a_message_never_delivered_in_the_room_is_refused(
     assert bad.status_code == 422
     assert base64.urlsafe_b64encode(bytes(3)).decode() not in bad.text
     assert mod.flag(flag["id"])["status"] == "claimed"
+
+
+async def test_the_network_admin_sees_who_is_on_duty(world: World, tmp_path: Path) -> None:
+    primary = moderator(world, tmp_path, "primary")
+    backup = moderator(world, tmp_path, "backup", tier="backup")
+    off = moderator(world, tmp_path, "off", on_duty=False)
+    moderator(world, tmp_path, "south", institution="c")  # another network: not listed
+    admin = person(world, tmp_path, "admin", Role.NETWORK_ADMIN)
+    rota = admin.client.rota()
+    assert [(e["account_id"], e["tier"], e["on_duty"]) for e in rota] == [
+        (primary.me["account_id"], "primary", True),
+        (backup.me["account_id"], "backup", True),
+        (off.me["account_id"], "primary", False),
+    ]
+    assert all(e["has_report_key"] for e in rota)
+    with pytest.raises(ApiError) as bad_tier:
+        primary.client.set_duty(True, tier="admins")
+    assert bad_tier.value.status == 422
+    assert primary.client.set_duty(False)[0]["account_id"] == backup.me["account_id"]
