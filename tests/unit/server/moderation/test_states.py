@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from itertools import pairwise
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import pytest
 
