@@ -103,6 +103,9 @@ class Settings(BaseSettings):
         default=0.25, ge=0, le=60, description="How often due deadlines are looked for; 0: off."
     )
     max_sealed_report_bytes: int = Field(default=48 * 1024, ge=1024, le=1 << 20)
+    max_open_flags_per_member: int = Field(
+        default=5, ge=1, le=100, description="Unresolved flags one member may have on one room."
+    )
     crisis_tiers: tuple[str, str, str] = (
         "Talk to a peer: ask for support in Peerhaven, or stay with your peer in this room.",
         "Your employee assistance program: confidential counselling, through your institution.",

@@ -66,6 +66,7 @@ async def raise_flag(
     sealed_report: str | None,
     deadlines: Deadlines,
     max_report_bytes: int,
+    max_open: int,
     now: datetime,
 ) -> Flag:
     """Flag a room the caller is a member of. Returns the flag; the caller commits, then tells
@@ -74,12 +75,20 @@ async def raise_flag(
     NotFound for a room the caller is not in; InvalidInput for an unknown category or a
     malformed sealed report; PayloadTooLarge-sized reports are InvalidInput too (the body limit
     catches larger ones); Conflict when the report is not sealed to exactly the network's
-    current moderator report keys (fetch them again and re-seal). A crisis flag when nobody is on
+    current moderator report keys (fetch them again and re-seal), or when the member already has
+    `max_open` unresolved flags on this room (except for a crisis, which always goes through). A crisis flag when nobody is on
     primary duty is due at once: the escalation job moves it on within one poll.
     """
     found = await rooms.membership(session, account=account, room_id=room_id)
     kind = _category(category)
     network_id = await rota.network_of(session, account=account)
+    open_flags = select(sa.func.count()).select_from(Flag).where(
+        Flag.reporter_member_id == found.me.id, Flag.status != FlagStatus.RESOLVED.value
+    )
+    # A crisis always goes through (a crisis flag is never dropped); the limit stops a flood
+    # of the others.
+    if kind is not Category.CRISIS and (await session.exec(open_flags)).one() >= max_open:
+        raise Conflict("you have several open flags on this room; a moderator will see them")
     if sealed_report is not None:
         try:
             sealed = SealedReport.decode(sealed_report, max_bytes=max_report_bytes)

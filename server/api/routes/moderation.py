@@ -111,6 +111,7 @@ async def raise_flag(
         sealed_report=body.sealed_report,
         deadlines=escalation.deadlines(settings),
         max_report_bytes=settings.max_sealed_report_bytes,
+        max_open=settings.max_open_flags_per_member,
         now=now,
     )
     created = FlagCreated(

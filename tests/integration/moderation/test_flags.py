@@ -16,8 +16,15 @@ from crypto import DecryptionError
 from crypto.report import Report, ReportKeyPair, RevealedMessage, SealedReport, seal_report
 from server.accounts.roles import Role
 from server.db.models import AccessToken, AuditEntry, Flag
-from tests.integration.moderation.desk import moderator, notified, open_desk, person
-from tests.integration.peers import count
+from tests.integration.flows import build_flow
+from tests.integration.moderation.desk import (
+    OPEN_SIDES,
+    moderator,
+    notified,
+    open_desk,
+    person,
+)
+from tests.integration.peers import count, custom_world
 from tests.integration.sockets import open_socket
 from tests.world import World
 
@@ -293,3 +300,24 @@ async def test_the_network_admin_sees_who_is_on_duty(world: World, tmp_path: Pat
         primary.client.set_duty(True, tier="admins")
     assert bad_tier.value.status == 422
     assert primary.client.set_duty(False)[0]["account_id"] == backup.me["account_id"]
+
+
+async def test_a_member_cannot_flood_the_queue(database_url: str, tmp_path: Path) -> None:
+    with custom_world(database_url, tmp_path, max_open_flags_per_member=2) as world:
+        flow = build_flow(world, tmp_path)
+        OPEN_SIDES.extend([flow.clinician, flow.supporter])
+        member = flow.supporter.client
+        first = member.flag_room(flow.room_id, "other")
+        member.flag_room(flow.room_id, "other")
+        with pytest.raises(ApiError) as flooded:
+            member.flag_room(flow.room_id, "harassment")
+        assert flooded.value.status == 409 and "open flags" in flooded.value.detail
+        assert count(world, Flag) == 2
+        # A crisis is never refused; nor is the other member limited by this member's flags.
+        assert member.flag_room(flow.room_id, "crisis")["severity"] == "critical"
+        assert flow.clinician.client.flag_room(flow.room_id, "other")["severity"] == "normal"
+        mod = moderator(world, tmp_path, "moderator").client
+        mod.claim_flag(first["id"])
+        mod.acknowledge_flag(first["id"])
+        mod.resolve_flag(first["id"], "no_action")
+        assert member.flag_room(flow.room_id, "harassment")["category"] == "harassment"
