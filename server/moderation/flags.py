@@ -76,8 +76,9 @@ async def raise_flag(
     malformed sealed report; PayloadTooLarge-sized reports are InvalidInput too (the body limit
     catches larger ones); Conflict when the report is not sealed to exactly the network's
     current moderator report keys (fetch them again and re-seal), or when the member already has
-    `max_open` unresolved flags on this room (except for a crisis, which always goes through). A crisis flag when nobody is on
-    primary duty is due at once: the escalation job moves it on within one poll.
+    `max_open` unresolved flags on this room (except for a crisis, which always goes through).
+    A crisis flag when nobody is on primary duty is due at once: the escalation job moves it on
+    within one poll.
     """
     found = await rooms.membership(session, account=account, room_id=room_id)
     kind = _category(category)

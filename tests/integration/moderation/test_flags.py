@@ -308,7 +308,7 @@ async def test_a_member_cannot_flood_the_queue(database_url: str, tmp_path: Path
         OPEN_SIDES.extend([flow.clinician, flow.supporter])
         member = flow.supporter.client
         first = member.flag_room(flow.room_id, "other")
-        member.flag_room(flow.room_id, "other")
+        second = member.flag_room(flow.room_id, "other")
         with pytest.raises(ApiError) as flooded:
             member.flag_room(flow.room_id, "harassment")
         assert flooded.value.status == 409 and "open flags" in flooded.value.detail
@@ -317,7 +317,8 @@ async def test_a_member_cannot_flood_the_queue(database_url: str, tmp_path: Path
         assert member.flag_room(flow.room_id, "crisis")["severity"] == "critical"
         assert flow.clinician.client.flag_room(flow.room_id, "other")["severity"] == "normal"
         mod = moderator(world, tmp_path, "moderator").client
-        mod.claim_flag(first["id"])
-        mod.acknowledge_flag(first["id"])
-        mod.resolve_flag(first["id"], "no_action")
+        for done in (first, second):  # resolved flags no longer count (the crisis still does)
+            mod.claim_flag(done["id"])
+            mod.acknowledge_flag(done["id"])
+            mod.resolve_flag(done["id"], "no_action")
         assert member.flag_room(flow.room_id, "harassment")["category"] == "harassment"
