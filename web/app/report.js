@@ -35,7 +35,7 @@ function revealable(room) {
  * @param {import('./room.js').RoomState} room
  */
 export async function sealAndFlag(app, room, { category, note, messages }) {
-  const { keys } = await app.api.get(`/api/v1/rooms/${room.id}/report-keys`);
+  const { keys } = await app.api.reportKeys(room.id);
   let sealed = null;
   if (keys.length > 0) {
     sealed = sealReport({
@@ -46,7 +46,7 @@ export async function sealAndFlag(app, room, { category, note, messages }) {
       })),
     }, { room: room.id, recipients: keys.map(key) });
   }
-  return app.api.post(`/api/v1/rooms/${room.id}/flags`, { category, sealed_report: sealed });
+  return app.api.flagRoom(room.id, { category, sealed_report: sealed });
 }
 
 function tiers(resources) {

@@ -11,9 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crypto.encoding import b64encode
 from server.accounts import directory
 from server.accounts.roles import Role
-from server.accounts.statements import b64decode, b64encode
+from server.accounts.statements import b64decode
 from server.accounts.suspension import SUSPENDED_EVENT
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas_moderation import (

@@ -33,7 +33,7 @@ async function reportKey(app) {
   const keys = stored ? new X25519KeyPair(textToBytes(stored.priv, 32)) : X25519KeyPair.generate();
   if (!stored) await app.vault.put({ 'report-key': { priv: bytesToText(keys.privateKey) } });
   const payload = reportKeyPayload(app.device.origin, keys.publicKey);
-  await app.api.put('/api/v1/moderation/report-key', {
+  await app.api.registerReportKey({
     public_key: b64encode(keys.publicKey),
     signature: b64encode(signWithDomain(app.device.identity, REPORT_KEY_DOMAIN, payload)),
   });
@@ -69,8 +69,7 @@ export async function render(app) {
 
   const setDuty = async () => {
     try {
-      await app.api.put('/api/v1/moderation/rota/me', { on_duty: onDuty.checked,
-        tier: tier.value });
+      await app.api.setDuty({ on_duty: onDuty.checked, tier: tier.value });
       dutyState.textContent = onDuty.checked ? `On duty (${tier.value} tier)` : 'Off duty';
     } catch (e) {
       showError(error, friendlyError(e));
@@ -96,7 +95,7 @@ export async function render(app) {
 
   const refresh = async () => {
     try {
-      flags = await app.api.get('/api/v1/moderation/flags');
+      flags = await app.api.flags();
       drawQueue();
       if (selected) await select(selected, { quiet: true });
     } catch (e) {
@@ -106,7 +105,7 @@ export async function render(app) {
 
   const step = (flag, path, body) => async () => {
     try {
-      await app.api.post(`/api/v1/moderation/flags/${flag.id}/${path}`, body);
+      await app.api.flagStep(flag.id, path, body);
       await refresh();
     } catch (e) {
       showError(error, friendlyError(e));
@@ -126,7 +125,7 @@ export async function render(app) {
     into.append(h('p', { class: 'note' }, h('strong', { text: 'Note: ' }),
       report.note || '(no note)'));
     if (report.messages.length === 0) return;
-    const verdicts = await app.api.post(`/api/v1/moderation/flags/${flag.id}/verify`, {
+    const verdicts = await app.api.flagStep(flag.id, 'verify', {
       messages: report.messages.map((m) => ({ message_id: m.id,
         commitment: b64encode(commit(m.frankingKey, m.plaintext)) })),
     });
@@ -158,7 +157,7 @@ export async function render(app) {
     selected = flagId;
     let flag;
     try {
-      flag = await app.api.get(`/api/v1/moderation/flags/${flagId}`);
+      flag = await app.api.flag(flagId);
     } catch (e) {
       showError(error, friendlyError(e));
       return;
@@ -179,7 +178,7 @@ export async function render(app) {
         h('button', { type: 'button', class: 'secondary', text: 'Talk privately',
           onclick: async () => {
             try {
-              const made = await app.api.post(`/api/v1/moderation/flags/${flag.id}/private-room`);
+              const made = await app.api.flagStep(flag.id, 'private-room');
               app.go(`#/room/${made.room_id}`);
             } catch (e) {
               showError(error, friendlyError(e));
@@ -219,7 +218,7 @@ export async function render(app) {
     }
   }, 1000);
   try {
-    const rota = await app.api.get('/api/v1/moderation/rota');
+    const rota = await app.api.rota();
     const me = rota.find((entry) => entry.account_id === app.me.account_id);
     onDuty.checked = Boolean(me?.on_duty);
     if (me) tier.value = me.tier;
