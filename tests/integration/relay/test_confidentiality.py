@@ -1,6 +1,8 @@
 """No plaintext on the server: a conversation carrying a unique canary runs through the real
-server; afterwards every byte the server wrote (database files or dump, Redis keys, values and
-files, its data directory, every log line) is searched for the canary, in plain, hex and base64.
+server, and the supporter flags the room with a sealed report revealing a canary message (and a
+canary note) that a moderator opens and verifies; afterwards every byte the server wrote
+(database files or dump, Redis keys, values and files, its data directory, every log line) is
+searched for the canary, in plain, hex and base64.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from client.ledger import FrankedMessage
 from crypto import Envelope
+from server.accounts.roles import Role
 from tests.integration.canary import leaks
-from tests.integration.flows import Flow, build_flow
+from tests.integration.flows import Flow, Side, build_flow, side
 from tests.integration.sockets import open_socket
 from tests.live import serve
 from tests.services import PostgresServer, RedisServer
@@ -84,8 +88,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield Backend(request.param, world, postgres, redis_server)
 
 
-async def _converse(world: World, flow: Flow, canary: str) -> str:
-    """Returns the id of an envelope left in the mailbox."""
+async def _converse(world: World, flow: Flow, canary: str) -> tuple[str, FrankedMessage]:
+    """Returns the id of an envelope left in the mailbox, and the supporter's record of the first
+    message (what a report reveals)."""
     base = world.server.base_url
     alice = await open_socket(base, flow.clinician.client._token)
     bob = await open_socket(base, flow.supporter.client._token)
@@ -98,6 +103,11 @@ async def _converse(world: World, flow: Flow, canary: str) -> str:
         flow.room_id, Envelope.decode(first["envelope"])
     )
     assert canary in message.plaintext.decode()  # positive control: the canary did travel
+    kept = FrankedMessage(
+        delivery_id=first["id"], message_id=message.message_id, room=flow.room_id,
+        sender=message.sender, ts=first["ts"], plaintext=message.plaintext,
+        franking_key=message.franking_key, commitment=message.commitment, tag=first["tag"],
+    )  # fmt: skip
     await bob.send({"type": "ack", "ids": [first["id"]]})
     for i in range(3):
         reply = b_session.encrypt(f"{canary} reply {i}".encode())
@@ -115,7 +125,18 @@ async def _converse(world: World, flow: Flow, canary: str) -> str:
     await alice.send({"type": "ping"})
     await alice.expect("pong")
     await alice.close()
-    return later.message_id
+    return later.message_id, kept
+
+
+def _report(world: World, flow: Flow, moderator: Side, kept: FrankedMessage, canary: str) -> None:
+    """The supporter flags the room, revealing the canary message with a note that carries the
+    canary too; the moderator opens the report and verifies it by franking."""
+    flag = flow.supporter.client.flag_room(
+        flow.room_id, "crisis", note=f"my peer wrote {canary}", reveal=[kept]
+    )
+    report = moderator.client.read_report(moderator.client.flag(flag["id"]))
+    assert canary in report.note and canary in report.messages[0].plaintext.decode()  # control
+    assert [v["verified"] for v in moderator.client.verify_report(flag["id"], report)] == [True]
 
 
 async def test_no_plaintext_anywhere_on_the_server(
@@ -129,9 +150,14 @@ async def test_no_plaintext_anywhere_on_the_server(
     canary = f"CANARY-{uuid.uuid4().hex}"
     try:
         flow = build_flow(backend.world, tmp_path / "clients")
-        undelivered = await _converse(backend.world, flow, canary)
+        moderator = side(backend.world, tmp_path / "clients", "moderator", Role.MODERATOR, "a")
+        moderator.client.register_report_key()
+        moderator.client.set_duty(True)
+        undelivered, kept = await _converse(backend.world, flow, canary)
+        _report(backend.world, flow, moderator, kept, canary)
         flow.clinician.client.close()
         flow.supporter.client.close()
+        moderator.client.close()
     finally:
         root.removeHandler(collect)
         root.setLevel(previous)
@@ -140,6 +166,7 @@ async def test_no_plaintext_anywhere_on_the_server(
     assert len(collect.lines) > 20  # the server did log, at DEBUG
     stored = backend.stored_bytes()
     assert undelivered.encode() in stored  # the search covers the mailbox
+    assert b"report_key.registered" in stored  # ... and the moderation tables
 
     assert leaks(stored, canary) == [], f"{backend.name}: canary in stored data"
     assert leaks(logs, canary) == [], f"{backend.name}: canary in logs"
