@@ -33,8 +33,27 @@ def problem_response(error: ServiceError) -> JSONResponse:
     return _problem(error.status, error.title, error.detail, headers=headers)
 
 
-def _location(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in loc if part != "body") or "body"
+# Pydantic messages that quote part of the input (a character of a bad UUID, ...).
+_SAFE_MESSAGES = {
+    "uuid_parsing": "Input should be a valid UUID",
+    "uuid_type": "Input should be a valid UUID",
+    "url_parsing": "Input should be a valid URL",
+}
+
+
+def _location(error: Mapping[str, Any]) -> str:
+    parts = [str(part) for part in error["loc"] if part != "body"]
+    if error["type"] == "extra_forbidden" and parts:
+        parts[-1] = "(unknown field)"  # the name is the caller's input
+    return ".".join(parts) or "body"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"])
+    value = error.get("input")
+    if isinstance(value, str) and len(value) >= 3 and value in message:
+        return "Invalid value"
+    return _SAFE_MESSAGES.get(str(error["type"]), message)
 
 
 async def _on_service_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -45,7 +64,7 @@ async def _on_service_error(_request: Request, exc: Exception) -> JSONResponse:
 async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     # Input values are deliberately not echoed: they may hold keys or tokens.
-    errors = [{"field": _location(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()]
+    errors = [{"field": _location(e), "message": _message(e)} for e in exc.errors()]
     detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return _problem(422, "Invalid request", detail, errors=errors)
 
