@@ -25,6 +25,7 @@ __all__ = [
     "RequireRole",
     "SessionDep",
     "StateDep",
+    "bearer_credentials",
     "rate_limit",
 ]
 
@@ -54,12 +55,17 @@ Now = Annotated[datetime, Depends(get_now)]
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/tokens")
 
 
-def get_bearer_token(
+def bearer_credentials(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str:
-    if credentials is None:
+) -> str | None:
+    """The bearer token of the request, if any (no check)."""
+    return None if credentials is None else credentials.credentials
+
+
+def get_bearer_token(token: Annotated[str | None, Depends(bearer_credentials)]) -> str:
+    if token is None:
         raise Unauthenticated("this route needs an Authorization: Bearer token")
-    return credentials.credentials
+    return token
 
 
 BearerToken = Annotated[str, Depends(get_bearer_token)]
