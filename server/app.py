@@ -95,7 +95,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics, access_log=settings.access_log)
     return app
 
 
