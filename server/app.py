@@ -28,8 +28,8 @@ from server.jobs import periodic_jobs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
 from server.platform.pubsub import pubsub_from_url
-from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import load_server_keys
+from server.platform.throttle import Throttle, ThrottleStorage
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
@@ -46,14 +46,23 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
+    throttles = ThrottleStorage(settings.redis_url, key_secret=keys.franking_secret)
     state = AppState(
         settings=settings,
         db=db,
         keys=keys,
         metrics=Metrics(),
         clock=clock,
-        auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
-        registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
+        throttles=throttles,
+        auth_limiter=Throttle(
+            throttles, name="auth", limit=settings.auth_attempts_per_minute, period=60
+        ),
+        registration_limiter=Throttle(
+            throttles, name="registration", limit=settings.registrations_per_hour, period=3600
+        ),
+        request_limiter=Throttle(
+            throttles, name="requests", limit=settings.request_changes_per_hour, period=3600
+        ),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
         connections=ConnectionCounter(settings.ws_connections_per_account),
@@ -80,6 +89,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             for job in jobs:
                 await job.stop()
             await state.writes.stop()
+            await throttles.close()
             await pubsub.stop()
             await state.db.dispose()
 

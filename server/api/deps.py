@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from server.accounts.auth import authenticate
 from server.accounts.roles import Role
 from server.db.models import Account
 from server.errors import Forbidden, RateLimited, Unauthenticated
-from server.platform.ratelimit import RateLimiter
+from server.platform.throttle import Throttle
 from server.state import AppState
 
 __all__ = [
@@ -26,6 +25,7 @@ __all__ = [
     "SessionDep",
     "StateDep",
     "bearer_credentials",
+    "charge_account",
     "rate_limit",
 ]
 
@@ -91,15 +91,22 @@ class RequireRole:
 
 
 def rate_limit(which: str) -> Any:
-    """A dependency charging one attempt per client address to the app's `which` limiter."""
+    """A dependency charging one attempt per route and client address to the app's `which`
+    throttle (shared by all workers on Redis). Raises `RateLimited` with `retry_after`."""
 
-    def charge(request: Request, state: StateDep) -> None:
-        limiter: RateLimiter = getattr(state, which)
+    async def charge(request: Request, state: StateDep) -> None:
+        throttle: Throttle = getattr(state, which)
         client = request.client.host if request.client else "unknown"
-        wait = limiter.acquire(f"{request.url.path}|{client}", now=time.monotonic())
+        route = getattr(request.scope.get("route"), "path", request.url.path)
+        wait = await throttle.charge(f"{route}|{client}")
         if wait > 0:
-            raise RateLimited(
-                "too many attempts; try again shortly", retry_after=limiter.retry_after(wait)
-            )
+            raise RateLimited("too many attempts; try again shortly", retry_after=wait)
 
     return Depends(charge)
+
+
+async def charge_account(throttle: Throttle, account: Account) -> None:
+    """Charge one attempt to `account` on `throttle`; raises `RateLimited`."""
+    wait = await throttle.charge(str(account.id))
+    if wait > 0:
+        raise RateLimited("too many changes; try again later", retry_after=wait)

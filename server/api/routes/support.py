@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from server.accounts.roles import Role
-from server.api.deps import Now, RequireRole, SessionDep, StateDep
+from server.api.deps import Now, RequireRole, SessionDep, StateDep, charge_account
 from server.api.schemas import (
     OfferOut,
     OfferStatusOut,
@@ -45,6 +45,8 @@ async def _view(state: StateDep, account: Account, request_id: uuid.UUID) -> Sup
 async def create_request(
     body: SupportRequestIn, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
+    # Opening and cancelling share one per-account budget: each round offers a supporter.
+    await charge_account(state.request_limiter, account)
     request = await requests.open_request(
         session,
         account=account,
@@ -77,6 +79,7 @@ async def get_request(
 async def cancel_request(
     request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
+    await charge_account(state.request_limiter, account)
     request = await requests.cancel_request(
         session, account=account, request_id=request_id, now=now
     )
