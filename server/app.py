@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI
 
 from server.api.middleware import BodyLimit, MetricsMiddleware
+from server.api.openapi import install_openapi
 from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
+    install_openapi(app)
     for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
         app.include_router(module.router)
     app.include_router(web.create_router(settings))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -24,10 +24,14 @@ __all__ = [
     "RequireRole",
     "SessionDep",
     "StateDep",
+    "account_rate_limit",
     "bearer_credentials",
-    "charge_account",
+    "declares",
     "rate_limit",
 ]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def get_state(request: Request) -> AppState:
@@ -62,6 +66,17 @@ def bearer_credentials(
     return None if credentials is None else credentials.credentials
 
 
+def declares(*statuses: int) -> Callable[[F], F]:
+    """Mark a dependency with the error statuses it can answer (for `server.api.openapi`)."""
+
+    def mark(call: F) -> F:
+        setattr(call, "problem_statuses", statuses)  # noqa: B010 (mypy: functions have no attrs)
+        return call
+
+    return mark
+
+
+@declares(401)
 def get_bearer_token(token: Annotated[str | None, Depends(bearer_credentials)]) -> str:
     if token is None:
         raise Unauthenticated("this route needs an Authorization: Bearer token")
@@ -81,6 +96,8 @@ CurrentAccount = Annotated[Account, Depends(get_current_account)]
 class RequireRole:
     """A route dependency admitting only `roles`. The authorisation test reads `.roles`."""
 
+    problem_statuses = (401, 403)
+
     def __init__(self, *roles: Role) -> None:
         self.roles = frozenset(roles)
 
@@ -94,6 +111,7 @@ def rate_limit(which: str) -> Any:
     """A dependency charging one attempt per route and client address to the app's `which`
     throttle (shared by all workers on Redis). Raises `RateLimited` with `retry_after`."""
 
+    @declares(429)
     async def charge(request: Request, state: StateDep) -> None:
         throttle: Throttle = getattr(state, which)
         client = request.client.host if request.client else "unknown"
@@ -105,8 +123,15 @@ def rate_limit(which: str) -> Any:
     return Depends(charge)
 
 
-async def charge_account(throttle: Throttle, account: Account) -> None:
-    """Charge one attempt to `account` on `throttle`; raises `RateLimited`."""
-    wait = await throttle.charge(str(account.id))
-    if wait > 0:
-        raise RateLimited("too many changes; try again later", retry_after=wait)
+def account_rate_limit(which: str) -> Any:
+    """A dependency charging one attempt per account to the app's `which` throttle (after
+    authentication). Raises `RateLimited` with `retry_after`."""
+
+    @declares(401, 429)
+    async def charge(account: CurrentAccount, state: StateDep) -> None:
+        throttle: Throttle = getattr(state, which)
+        wait = await throttle.charge(str(account.id))
+        if wait > 0:
+            raise RateLimited("too many changes; try again later", retry_after=wait)
+
+    return Depends(charge)

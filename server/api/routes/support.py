@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from server.accounts.roles import Role
-from server.api.deps import Now, RequireRole, SessionDep, StateDep, charge_account
+from server.api.deps import Now, RequireRole, SessionDep, StateDep, account_rate_limit, declares
 from server.api.schemas import (
     OfferOut,
     OfferStatusOut,
@@ -37,16 +37,20 @@ async def _view(state: StateDep, account: Account, request_id: uuid.UUID) -> Sup
         )
 
 
+# Opening and cancelling share one per-account budget: each round offers a supporter something.
+RequestChurn = account_rate_limit("request_limiter")
+
+
 @router.post(
     "/support-requests",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[RequestChurn],
     summary="Ask for support: ranks supporters of other institutions and offers the best",
 )
+@declares(409)
 async def create_request(
     body: SupportRequestIn, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
-    # Opening and cancelling share one per-account budget: each round offers a supporter.
-    await charge_account(state.request_limiter, account)
     request = await requests.open_request(
         session,
         account=account,
@@ -75,11 +79,14 @@ async def get_request(
     return await _view(state, account, request_id)
 
 
-@router.post("/support-requests/{request_id}/cancel", summary="Cancel an open request")
+@router.post(
+    "/support-requests/{request_id}/cancel",
+    dependencies=[RequestChurn],
+    summary="Cancel an open request",
+)
 async def cancel_request(
     request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
-    await charge_account(state.request_limiter, account)
     request = await requests.cancel_request(
         session, account=account, request_id=request_id, now=now
     )
