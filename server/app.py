@@ -34,6 +34,7 @@ from server.platform.throttle import Throttle, ThrottleStorage
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
+from server.support.roster import Roster
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -48,11 +49,14 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
     throttles = ThrottleStorage(settings.redis_url, key_secret=keys.franking_secret)
+    metrics = Metrics()
+    connections = ConnectionCounter(settings.ws_connections_per_account)
+    metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
     state = AppState(
         settings=settings,
         db=db,
         keys=keys,
-        metrics=Metrics(),
+        metrics=metrics,
         clock=clock,
         throttles=throttles,
         auth_limiter=Throttle(
@@ -66,22 +70,29 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         ),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
-        connections=ConnectionCounter(settings.ws_connections_per_account),
+        connections=connections,
         writes=MailboxWriter(
             db,
             server_secret=keys.franking_secret,
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            metrics=metrics,
         ),
+        roster=Roster(db, pubsub, clock=clock, metrics=metrics),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await pubsub.start()
+        await state.roster.start()
+        if settings.match_pool_warm:
+            state.roster.warm()
         if settings.relay_group_commit:
             state.writes.start()
-        jobs = periodic_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
+        jobs = periodic_jobs(
+            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster
+        )
         for job in jobs:
             job.start()
         try:
@@ -91,6 +102,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
                 await job.stop()
             await state.writes.stop()
             await throttles.close()
+            await state.roster.stop()
             await pubsub.stop()
             await state.db.dispose()
 

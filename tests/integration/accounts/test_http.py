@@ -44,14 +44,18 @@ METRICS_TOKEN = "metrics-" + "k" * 40
 
 
 @SQLITE_ONLY
-def test_metrics_are_not_public(world: World) -> None:
-    # No metrics token configured: nobody can read them, authenticated or not.
-    device = world.device(Role.NETWORK_ADMIN)
-    for headers in ({}, device.headers):
-        response = world.client.get("/metrics", headers=headers)
-        assert response.status_code == 404
-        assert "peerhaven_http_requests_total" not in response.text
-    assert "/metrics" not in world.client.get("/openapi.json").json()["paths"]
+def test_metrics_are_not_public(database_url: str, tmp_path: Path) -> None:
+    # No metrics token configured (the default): nobody can read them, authenticated or not.
+    settings = make_settings(database_url, tmp_path, metrics_token=None)
+    with serve(settings) as server, server.client() as client:
+        world = World(server=server, client=client)
+        seed_world(world)
+        device = world.device(Role.NETWORK_ADMIN)
+        for headers in ({}, device.headers):
+            response = client.get("/metrics", headers=headers)
+            assert response.status_code == 404
+            assert "peerhaven_http_requests_total" not in response.text
+        assert "/metrics" not in client.get("/openapi.json").json()["paths"]
 
 
 @SQLITE_ONLY
