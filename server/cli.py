@@ -21,6 +21,7 @@ from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
 from server.moderation import audit
+from server.platform.logs import uvicorn_log_config
 
 __all__ = ["main"]
 
@@ -55,6 +56,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         port=args.port or settings.port,
         workers=args.workers,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(settings.log_level),
+        access_log=False,  # full paths carry ids; the app logs route templates instead
         ws_per_message_deflate=False,  # ciphertext does not compress
         proxy_headers=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,8 +17,11 @@ import uvicorn
 from server.app import create_app
 from server.config import Settings
 from server.db import migrate
+from server.platform.logs import NoClientAddresses
 
 __all__ = ["LiveServer", "serve"]
+
+_NO_ADDRESSES = NoClientAddresses()
 
 
 @dataclass
@@ -44,7 +48,15 @@ def serve(settings: Settings, *, port: int = 0, log_level: str = "warning") -> I
     port = sock.getsockname()[1]
     settings = settings.model_copy(update={"port": port})
     app = create_app(settings)
-    config = uvicorn.Config(app, log_level=log_level, ws_per_message_deflate=False, lifespan="on")
+    config = uvicorn.Config(
+        app,
+        log_level=log_level,
+        access_log=False,  # as `peerhaven serve`: the app logs route templates
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    # Not `uvicorn_log_config`: that configures the root logger, which pytest's capture owns.
+    logging.getLogger("uvicorn.error").addFilter(_NO_ADDRESSES)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()
