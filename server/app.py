@@ -13,7 +13,10 @@ from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
     auth,
+    checkins,
     health,
+    intake,
+    integration_credentials,
     invites,
     networks,
     profiles,
@@ -91,7 +94,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
-    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
+    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws,
+                   checkins, integration_credentials, intake):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

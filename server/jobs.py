@@ -1,6 +1,7 @@
-"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, and housekeeping
+"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, the check-in
+sweeper (offers due check-ins and reminders, exactly once), and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
-report window, used or expired login challenges and tokens)."""
+report window, used or expired login challenges and tokens, intake nonces past their window)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from server.accounts import auth
+from server.checkins import intake as checkin_intake
+from server.checkins import offers as checkin_offers
 from server.config import Settings
 from server.db.engine import Database
 from server.platform.notify import SILENT, Notifier
@@ -27,6 +30,7 @@ async def sweep(db: Database, *, now: datetime, settings: Settings) -> None:
             session, now=now, report_window=timedelta(seconds=settings.report_window_seconds)
         )
         await auth.purge_expired(session, now=now)
+        await checkin_intake.purge_nonces(session, now=now)
         await session.commit()
     if expired or forgotten:
         log.info("housekeeping: %s undelivered envelopes expired, %s franking records dropped",
@@ -58,6 +62,15 @@ def periodic_jobs(
                 lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify),
                 clock=clock,
                 interval=settings.batch_window_seconds,
+            )
+        )
+    if settings.checkin_sweep_seconds > 0:
+        jobs.append(
+            Periodic(
+                "checkin-sweeper",
+                lambda now: checkin_offers.fire_due(db, now=now, notify=notify),
+                clock=clock,
+                interval=settings.checkin_sweep_seconds,
             )
         )
     if settings.relay_sweep_seconds > 0:
