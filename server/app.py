@@ -13,6 +13,7 @@ from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
     auth,
+    checkin_reports,
     checkins,
     health,
     intake,
@@ -95,7 +96,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     app.state.peerhaven = state
     install_problem_handlers(app)
     for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws,
-                   checkins, integration_credentials, intake):  # fmt: skip
+                   checkins, checkin_reports, integration_credentials, intake):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

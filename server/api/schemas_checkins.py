@@ -14,12 +14,19 @@ from server.checkins.states import CheckinReason, CheckinStatus, IntakeResult
 __all__ = [
     "CheckinAccepted",
     "CheckinOut",
+    "CountOut",
     "CredentialCreate",
     "CredentialCreated",
     "CredentialOut",
+    "FormulaOut",
     "IntakeOut",
     "LinkIn",
     "LinkOut",
+    "MonthOut",
+    "SignalScoreOut",
+    "SummaryOut",
+    "TeamScoreOut",
+    "TeamScoresOut",
 ]
 
 
@@ -86,3 +93,58 @@ class IntakeOut(BaseModel):
     """The same answer however many (if any) participants matched a link."""
 
     status: IntakeResult
+
+
+# -- team scores and the aggregate view (admins) -----------------------------------------------
+
+
+class SignalScoreOut(BaseModel):
+    value: float
+    baseline_mean: float | None
+    baseline_sd: float | None
+    z: float
+
+
+class TeamScoreOut(BaseModel):
+    team: str
+    signals: dict[str, SignalScoreOut]
+    score: float
+    flagged: bool
+
+
+class FormulaOut(BaseModel):
+    text: str
+    weights: dict[str, float]
+    threshold: float
+    baseline_weeks: int
+    min_baseline: int
+
+
+class TeamScoresOut(BaseModel):
+    """Team-level only: no member, link or offer is counted here."""
+
+    week: date | None
+    formula: FormulaOut
+    teams: list[TeamScoreOut]
+
+
+class CountOut(BaseModel):
+    value: int | None = Field(description="None when the count is below k.")
+    display: str = Field(examples=["12", "fewer than 5"])
+
+
+class MonthOut(BaseModel):
+    month: str = Field(examples=["2026-03"])
+    events_received: CountOut
+    checkins_offered: CountOut
+    checkins_accepted: CountOut
+    conversations_held: CountOut
+    teams_flagged: CountOut
+
+
+class SummaryOut(BaseModel):
+    """Completed months only, oldest first; no totals (they would undo the suppression)."""
+
+    institution_id: uuid.UUID
+    k: int
+    months: list[MonthOut]

@@ -10,6 +10,7 @@ must not learn who linked.
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.checkins import offers, signatures
+from server.checkins import offers, signatures, teams
 from server.checkins.credentials import usable_secret
 from server.checkins.fhir import read_adverse_event
 from server.checkins.keys import CheckinKeys
@@ -26,9 +27,15 @@ from server.checkins.signatures import SignedHeaders
 from server.checkins.states import CheckinReason, IntakeResult
 from server.config import Settings
 from server.db.models import AdverseEventReceipt, IntakeNonce, IntegrationCredential, StaffLink
-from server.errors import Conflict, Unauthenticated
+from server.errors import Conflict, InvalidInput, Unauthenticated
 
-__all__ = ["IntakeResult", "authenticate", "purge_nonces", "receive_adverse_event"]
+__all__ = [
+    "IntakeResult",
+    "authenticate",
+    "purge_nonces",
+    "receive_adverse_event",
+    "receive_team_signals",
+]
 
 log = logging.getLogger(__name__)
 _UNKNOWN = "the request signature is missing, malformed, stale or wrong"
@@ -118,6 +125,31 @@ async def receive_adverse_event(
         now=now,
     )
     log.info("intake: event receipt %s for institution %s", receipt.id, institution_id)
+    return IntakeResult.ACCEPTED
+
+
+async def receive_team_signals(
+    session: AsyncSession,
+    *,
+    headers: dict[str, str],
+    body: bytes,
+    keys: CheckinKeys,
+    settings: Settings,
+    now: datetime,
+) -> IntakeResult:
+    """Take one signed week of team load signals (format: `server.checkins.teams`). Raises
+    Unauthenticated, InvalidInput, or Conflict when that week was already posted."""
+    credential = await authenticate(
+        session, headers=headers, body=body, keys=keys, now=now,
+        window=settings.intake_replay_window_seconds,
+    )  # fmt: skip
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidInput("the body is not JSON") from None
+    await teams.receive_signals(session, institution_id=credential.institution_id, raw=raw,
+                                keys=keys, settings=settings, now=now)  # fmt: skip
+    log.info("intake: team signals for institution %s", credential.institution_id)
     return IntakeResult.ACCEPTED
 
 

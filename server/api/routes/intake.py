@@ -30,3 +30,21 @@ async def post_adverse_event(
     )  # fmt: skip
     await session.commit()
     return IntakeOut(status=result)
+
+
+@router.post(
+    "/intake/team-signals",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Report a week of team load signals (signed; format in docs/checkins.md)",
+    openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}},
+)
+async def post_team_signals(
+    request: Request, session: SessionDep, state: StateDep, keys: CheckinKeysDep, now: Now
+) -> IntakeOut:
+    body = await request.body()
+    result = await intake.receive_team_signals(
+        session, headers=dict(request.headers), body=body, keys=keys, settings=state.settings,
+        now=now,
+    )  # fmt: skip
+    await session.commit()
+    return IntakeOut(status=result)

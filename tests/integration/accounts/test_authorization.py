@@ -62,7 +62,10 @@ POLICY: dict[tuple[str, str], frozenset[Role] | str | None] = {
     ("POST", "/api/v1/institutions/{institution_id}/integration-credentials"): ADMINS,
     ("GET", "/api/v1/institutions/{institution_id}/integration-credentials"): ADMINS,
     ("DELETE", "/api/v1/integration-credentials/{credential_id}"): ADMINS,
+    ("GET", "/api/v1/institutions/{institution_id}/team-scores"): ADMINS,
+    ("GET", "/api/v1/institutions/{institution_id}/checkins/summary"): ADMINS,
     ("POST", "/api/v1/intake/adverse-events"): SIGNED,
+    ("POST", "/api/v1/intake/team-signals"): SIGNED,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

@@ -12,9 +12,10 @@ import httpx
 
 from server.checkins.signatures import signature_header
 
-__all__ = ["INTAKE", "fixture", "make_event", "post_signed", "signed_headers"]
+__all__ = ["INTAKE", "TEAM_SIGNALS", "fixture", "make_event", "post_signed", "signed_headers"]
 
 INTAKE = "/api/v1/intake/adverse-events"
+TEAM_SIGNALS = "/api/v1/intake/team-signals"
 _FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -55,8 +56,13 @@ def signed_headers(
 
 
 def post_signed(
-    client: httpx.Client, credential: dict[str, Any], event: dict[str, Any] | bytes, **kw: Any
+    client: httpx.Client,
+    credential: dict[str, Any],
+    event: dict[str, Any] | bytes,
+    *,
+    path: str = INTAKE,
+    **kw: Any,
 ) -> httpx.Response:
     body = event if isinstance(event, bytes) else json.dumps(event).encode()
     headers = signed_headers(str(credential["id"]), str(credential["secret"]), body, **kw)
-    return client.post(INTAKE, content=body, headers=headers)
+    return client.post(path, content=body, headers=headers)
