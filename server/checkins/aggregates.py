@@ -17,12 +17,13 @@ accepted check-in), teams flagged. Nothing per person, no day or time.
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -72,13 +73,24 @@ def last_months(now: datetime, *, months: int) -> list[tuple[int, int]]:
     return found[::-1]
 
 
-def _key(moment: datetime) -> tuple[int, int]:
-    moment = moment.astimezone(UTC)
-    return moment.year, moment.month
+def _boundaries(wanted: list[tuple[int, int]]) -> list[datetime]:
+    """The first instant of each wanted month, and of the month after the last."""
+    firsts = [datetime(year, month, 1, tzinfo=UTC) for year, month in wanted]
+    year, month = wanted[-1]
+    return [*firsts, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)]
 
 
-async def _times(session: AsyncSession, query: Any) -> Counter[tuple[int, int]]:
-    return Counter(_key(moment) for moment in (await session.exec(query)).all())
+async def _per_month(
+    session: AsyncSession, column: Any, where: list[Any], edges: list[datetime]
+) -> list[int]:
+    """One row back, not one per event: a SUM(CASE …) per month, portable across backends."""
+    buckets = [
+        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(column >= lo, column < hi), 1), else_=0)), 0)
+        for lo, hi in itertools.pairwise(edges)
+    ]
+    query = sa.select(*buckets).where(*where, column >= edges[0], column < edges[-1])
+    row = (await session.exec(query)).one()  # type: ignore[call-overload]
+    return [int(value) for value in row]
 
 
 async def monthly_summary(
@@ -87,36 +99,27 @@ async def monthly_summary(
     """The last `months` completed months of the institution, suppressed at `k`. The caller
     has authorised the reader (an admin of the institution)."""
     wanted = last_months(now, months=months)
-    start = datetime(wanted[0][0], wanted[0][1], 1, tzinfo=UTC)
-    end = datetime(now.year, now.month, 1, tzinfo=UTC)
-
-    def within(column: Any) -> tuple[Any, Any]:
-        return col(column) >= start, col(column) < end
-
+    edges = _boundaries(wanted)
     offer = CheckinOffer
-    counted: dict[str, Counter[tuple[int, int]]] = {
-        "events_received": await _times(session, select(AdverseEventReceipt.received_at).where(
-            AdverseEventReceipt.institution_id == institution_id,
-            *within(AdverseEventReceipt.received_at),
-        )),
-        "checkins_offered": await _times(session, select(offer.offered_at).where(
-            offer.institution_id == institution_id, *within(offer.offered_at),
-        )),
-        "checkins_accepted": await _times(session, select(offer.responded_at).where(
-            offer.institution_id == institution_id, offer.status == CheckinStatus.ACCEPTED,
-            *within(offer.responded_at),
-        )),
-        "conversations_held": await _times(session, select(Room.created_at).join(
-            offer, col(offer.request_id) == col(Room.request_id)
-        ).where(offer.institution_id == institution_id, *within(Room.created_at))),
-        "teams_flagged": await _times(session, select(TeamFlag.flagged_at).where(
-            TeamFlag.institution_id == institution_id, *within(TeamFlag.flagged_at),
-        )),
+    counted: dict[str, list[int]] = {
+        "events_received": await _per_month(session, col(AdverseEventReceipt.received_at),
+            [AdverseEventReceipt.institution_id == institution_id], edges),
+        "checkins_offered": await _per_month(session, col(offer.offered_at),
+            [offer.institution_id == institution_id], edges),
+        "checkins_accepted": await _per_month(session, col(offer.responded_at),
+            [offer.institution_id == institution_id, offer.status == CheckinStatus.ACCEPTED],
+            edges),
+        "conversations_held": await _per_month(session, col(Room.created_at),
+            [col(Room.request_id).in_(select(offer.request_id).where(
+                offer.institution_id == institution_id,
+                col(offer.request_id).is_not(None)))], edges),
+        "teams_flagged": await _per_month(session, col(TeamFlag.flagged_at),
+            [TeamFlag.institution_id == institution_id], edges),
     }  # fmt: skip
     return [
         MonthCounts(
             month=f"{year:04d}-{month:02d}",
-            counts={name: suppress(counted[name][(year, month)], k=k) for name in METRICS},
+            counts={name: suppress(counted[name][i], k=k) for name in METRICS},
         )
-        for year, month in wanted
+        for i, (year, month) in enumerate(wanted)
     ]
