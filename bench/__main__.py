@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import connections, crypto, matching, relay
+from bench import checkins, connections, crypto, matching, relay
 
 __all__ = ["main"]
 
@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         _run("Idle connections", connections.main, ["--steps", "100,500"] if args.quick else []),
         _run("Matching", matching.main, quick),
         _run("Crypto", crypto.main, []),
+        _run("Check-ins", checkins.main, quick),
     ]
     print(f"# Peerhaven benchmarks\n\n{platform.platform()}, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")  # fmt: skip
