@@ -16,6 +16,7 @@ from server.platform.secrets import ServerKeys
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
+from server.support.roster import Roster
 
 __all__ = ["AppState"]
 
@@ -33,6 +34,7 @@ class AppState:
     notify: Notifier
     connections: ConnectionCounter
     writes: MailboxWriter
+    roster: Roster
 
     @property
     def relay(self) -> RelayContext:

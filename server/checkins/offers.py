@@ -25,7 +25,7 @@ from server.db.engine import Database
 from server.db.models import Account, CheckinOffer
 from server.errors import Conflict, NotFound
 from server.platform.notify import SILENT, Notifier
-from server.support import matchmaker, requests
+from server.support import matchmaker, pool, requests
 
 __all__ = [
     "OPEN",
@@ -195,10 +195,12 @@ async def accept(
     now: datetime,
     settings: Settings,
     notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
 ) -> tuple[CheckinOffer, uuid.UUID]:
     """ "Talk to a peer": opens the support request and the matchmaker looks for a supporter.
     Returns the check-in and the request's id. Conflict when the caller already has an open
-    request or no profile (nothing changes then), or the check-in is no longer open."""
+    request or no profile (nothing changes then), or the check-in is no longer open. `source`
+    is the worker's supporter pools, as for any request (`server.support.matchmaker`)."""
     async with db.session() as session:
         offer = await get_own(session, account=account, offer_id=offer_id)
         if CheckinStatus(offer.status) is not _S.OFFERED:
@@ -212,6 +214,6 @@ async def accept(
         await session.commit()
     if not matchmaker.pooled(settings, Urgency.SOON.value):
         await matchmaker.find_supporter(
-            db, request_id=request_id, now=now, settings=settings, notify=notify
+            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source
         )
     return offer, request_id

@@ -77,7 +77,7 @@ async def accept_checkin(
 ) -> CheckinAccepted:
     offer, request_id = await offers.accept(
         state.db, account=account, offer_id=checkin_id, now=now, settings=state.settings,
-        notify=state.notify,
+        notify=state.notify, source=state.roster,
     )  # fmt: skip
     async with state.db.session() as session:
         request = await requests.get_own_request(session, account=account, request_id=request_id)
