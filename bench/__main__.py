@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import connections, crypto, match_path, matching, moderation, relay
+from bench import checkins, connections, crypto, match_path, matching, moderation, relay
 
 __all__ = ["main"]
 
@@ -43,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         _run("Moderation", moderation.main, quick),
         _run("Matching through the product", match_path.main, quick),
         _run("Crypto", crypto.main, []),
+        _run("Check-ins", checkins.main, quick),
     ]
     print(f"# Peerhaven benchmarks\n\n{platform.platform()}, Python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")  # fmt: skip

@@ -265,6 +265,36 @@ class Peerhaven:
         found: Json = self._call("GET", f"/api/v1/support-requests/{uuid.UUID(request_id)}")
         return found
 
+    # -- check-ins ---------------------------------------------------------------------------
+
+    def link_staff_identifier(self, staff_identifier: str, *, team: str | None = None) -> Json:
+        """Opt in to check-ins: the server keeps only a keyed hash of the identifier (and team)."""
+        body: Json = {"staff_identifier": staff_identifier}
+        if team is not None:
+            body["team"] = team
+        found: Json = self._call("PUT", "/api/v1/checkins/link", body)
+        return found
+
+    def checkin_link(self) -> Json:
+        found: Json = self._call("GET", "/api/v1/checkins/link")
+        return found
+
+    def unlink_staff_identifier(self) -> Json:
+        found: Json = self._call("DELETE", "/api/v1/checkins/link")
+        return found
+
+    def checkins(self) -> list[Json]:
+        """Check-ins offered to this account and waiting for an answer."""
+        found: list[Json] = self._call("GET", "/api/v1/checkins")
+        return found
+
+    def answer_checkin(self, checkin_id: str, answer: str) -> Json:
+        """`answer` is "accept" ("Talk to a peer"), "snooze" ("Not now") or "decline"."""
+        if answer not in ("accept", "snooze", "decline"):
+            raise ValueError("answer must be accept, snooze or decline")
+        found: Json = self._call("POST", f"/api/v1/checkins/{uuid.UUID(checkin_id)}/{answer}")
+        return found
+
     def cancel_request(self, request_id: str) -> Json:
         found: Json = self._call("POST", f"/api/v1/support-requests/{uuid.UUID(request_id)}/cancel")
         return found

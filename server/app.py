@@ -14,7 +14,11 @@ from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
     auth,
+    checkin_reports,
+    checkins,
     health,
+    intake,
+    integration_credentials,
     invites,
     moderation,
     networks,
@@ -117,7 +121,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     install_problem_handlers(app)
     install_openapi(app)
     for module in (health, auth, accounts, invites, networks, profiles, support, rooms, moderation,
-                   ws):
+                   ws, checkins, checkin_reports, integration_credentials, intake):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

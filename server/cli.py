@@ -1,14 +1,18 @@
-"""`peerhaven`: serve, migrate, seed the demo network, administer networks and invites, and
-verify the moderation audit log."""
+"""`peerhaven`: serve, migrate, seed the demo network, administer networks and invites, verify
+the moderation audit log, and sign check-in intake requests."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
+import secrets
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -16,12 +20,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server import demo
 from server.accounts import directory, invites
 from server.accounts.roles import Role
+from server.checkins import signatures
+from server.checkins.keys import CheckinKeys
+from server.checkins.signatures import signature_header
 from server.config import Settings, get_settings
 from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
 from server.moderation import audit
 from server.platform.logs import uvicorn_log_config
+from server.platform.secrets import load_server_keys
 
 __all__ = ["main"]
 
@@ -73,19 +81,50 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     path = settings.data_dir / "demo-invites.txt"
 
-    async def work(session: AsyncSession) -> list[demo.DemoInvite] | None:
+    keys = CheckinKeys(load_server_keys(settings).checkins_secret)
+    now = _now()
+
+    async def work(
+        session: AsyncSession,
+    ) -> tuple[list[demo.DemoInvite], demo.DemoCredential] | None:
         if args.if_empty and not await demo.database_is_empty(session):
             return None
-        return await demo.seed_demo(session, now=_now())
+        invites = await demo.seed_demo(session, now=now)
+        return invites, await demo.seed_demo_credential(session, keys=keys, now=now)
 
     seeded = _run_in_session(settings, work)
     if seeded is None:
         print(f"database already has data; demo invite codes (if seeded here) are in {path}")
         return 0
-    demo.write_invites(path, seeded)
+    invites, credential = seeded
+    demo.write_invites(path, invites)
     print(f"demo network seeded; invite codes (also in {path}):")
-    for invite in seeded:
+    for invite in invites:
         print(f"  {invite.institution:24} {invite.role.value:18} {invite.code}")
+    curl = demo.write_checkins(settings.data_dir, credential, origin=settings.origin, now=now)
+    print(f"\ncheck-ins: an integration credential for {credential.institution} "
+          f"(also in {settings.data_dir / 'demo-checkins.txt'}).")  # fmt: skip
+    print(f"link the staff identifier {demo.DEMO_STAFF_IDENTIFIER} as a Riverside clinician, "
+          "then post a sample AdverseEvent (bash):")  # fmt: skip
+    print(curl)
+    return 0
+
+
+def cmd_checkins_sign(args: argparse.Namespace, _settings: Settings) -> int:
+    """Print the four signature headers for a body, one per line (for curl's `-H @file`)."""
+    secret = os.environ.get("PEERHAVEN_INTEGRATION_SECRET", "")
+    if args.secret_file:
+        secret = Path(args.secret_file).read_text().strip()
+    if not secret:
+        raise ServiceError("give --secret-file or set PEERHAVEN_INTEGRATION_SECRET")
+    body = sys.stdin.buffer.read() if args.body == "-" else Path(args.body).read_bytes()
+    nonce = args.nonce or secrets.token_urlsafe(18)
+    timestamp = args.timestamp if args.timestamp is not None else int(time.time())
+    header = signature_header(secret, nonce=nonce, timestamp=timestamp, body=body)
+    print(f"{signatures.CREDENTIAL_HEADER}: {args.credential}")
+    print(f"{signatures.TIMESTAMP_HEADER}: {timestamp}")
+    print(f"{signatures.NONCE_HEADER}: {nonce}")
+    print(f"{signatures.SIGNATURE_HEADER}: {header}")
     return 0
 
 
@@ -170,6 +209,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit_cmd.add_parser(
         "verify", help="check the hash chain: detects edited, removed or reordered entries"
     ).set_defaults(handler=cmd_audit_verify)
+
+    checkins_cmd = commands.add_parser("checkins", help="check-in integration helpers")
+    checkins_sub = checkins_cmd.add_subparsers(dest="action", required=True)
+    sign = checkins_sub.add_parser(
+        "sign", help="print the signature headers an intake request needs (one per line)"
+    )
+    sign.add_argument("--credential", required=True, help="the integration credential's id")
+    sign.add_argument("--secret-file", help="file holding the secret (else the environment "
+                      "variable PEERHAVEN_INTEGRATION_SECRET)")  # fmt: skip
+    sign.add_argument("--body", required=True, help="the exact body to send ('-': stdin)")
+    sign.add_argument("--nonce", help="default: a fresh random one")
+    sign.add_argument("--timestamp", type=int, help="Unix seconds; default: now")
+    sign.set_defaults(handler=cmd_checkins_sign)
 
     admin = commands.add_parser("admin", help="operator commands").add_subparsers(
         dest="admin", required=True

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # Server secrets; generated under data_dir on first start unless given (refused in production
     # when missing or a placeholder).
     franking_secret: SecretStr | None = None
+    checkins_secret: SecretStr | None = Field(
+        default=None,
+        description="Root of the per-institution staff-identifier link keys and of the key "
+        "that seals integration credentials at rest (docs/checkins.md).",
+    )
 
     # Lifetimes.
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
@@ -147,15 +152,60 @@ class Settings(BaseSettings):
         description="Per network slug: its own peer / employee assistance / crisis line texts.",
     )
 
+    # Check-ins after adverse events (docs/checkins.md).
+    checkin_delay_seconds: int = Field(
+        default=2 * 3600,
+        ge=0,
+        le=72 * 3600,
+        description="From a reported event to the private check-in offer (24-72 h programmes).",
+    )
+    checkin_reminder_seconds: int = Field(
+        default=24 * 3600,
+        ge=0,
+        le=14 * 24 * 3600,
+        description="After 'Not now', the one reminder comes this much later.",
+    )
+    checkin_sweep_seconds: float = Field(
+        default=30.0, ge=0, le=3600, description="How often due check-ins are offered; 0: off."
+    )
+    intake_replay_window_seconds: int = Field(
+        default=300,
+        ge=10,
+        le=3600,
+        description="A signed intake request older or newer than this is refused.",
+    )
+    intake_max_participants: int = Field(default=100, ge=1, le=10_000)
+    max_integration_credentials: int = Field(default=20, ge=1, le=1000)
+    aggregate_min_count: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="k: every aggregate count below it is shown as 'fewer than k'.",
+    )
+    team_baseline_weeks: int = Field(default=12, ge=2, le=104)
+    team_min_baseline: int = Field(
+        default=4, ge=2, le=1000, description="Baseline observations a signal needs to be scored."
+    )
+    team_weight_after_hours: float = Field(default=0.5, ge=0, le=10)
+    team_weight_adverse_events: float = Field(default=0.3, ge=0, le=10)
+    team_weight_census: float = Field(default=0.2, ge=0, le=10)
+    team_threshold: float = Field(
+        default=2.0, ge=0, le=100, description="A team whose score reaches this is flagged."
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env == "production":
-            secret = self.franking_secret.get_secret_value() if self.franking_secret else ""
-            if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_CHARS:
-                raise ValueError(
-                    "production mode needs PEERHAVEN_FRANKING_SECRET: at least 32 random bytes "
-                    "(43+ base64url characters), not a placeholder"
-                )
+            for name, given in (
+                ("FRANKING_SECRET", self.franking_secret),
+                ("CHECKINS_SECRET", self.checkins_secret),
+            ):
+                secret = given.get_secret_value() if given else ""
+                if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_CHARS:
+                    raise ValueError(
+                        f"production mode needs PEERHAVEN_{name}: at least 32 random bytes "
+                        "(43+ base64url characters), not a placeholder"
+                    )
         return self
 
     @model_validator(mode="after")

@@ -1,7 +1,8 @@
 """The app's periodic jobs: the matchmaker's offer sweeper and batch window, the supporter pools'
-refresh, moderation's escalation deadlines, and housekeeping
+refresh, moderation's escalation deadlines, the check-in sweeper (offers due check-ins and
+reminders, exactly once), and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
-report window, used or expired login challenges and tokens)."""
+report window, used or expired login challenges and tokens, intake nonces past their window)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from server.accounts import auth
+from server.checkins import intake as checkin_intake
+from server.checkins import offers as checkin_offers
 from server.config import Settings
 from server.db.engine import Database
 from server.moderation import escalation
@@ -30,6 +33,7 @@ async def sweep(db: Database, *, now: datetime, settings: Settings) -> None:
             session, now=now, report_window=timedelta(seconds=settings.report_window_seconds)
         )
         await auth.purge_expired(session, now=now)
+        await checkin_intake.purge_nonces(session, now=now)
         await session.commit()
     if expired or forgotten:
         log.info("housekeeping: %s undelivered envelopes expired, %s franking records dropped",
@@ -55,6 +59,8 @@ def periodic_jobs(
                                               source=source)),
         ("escalation", settings.moderation_poll_seconds,
          lambda now: escalation.escalate_due(db, now=now, deadlines=deadlines, notify=notify)),
+        ("checkin-sweeper", settings.checkin_sweep_seconds,
+         lambda now: checkin_offers.fire_due(db, now=now, notify=notify)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.accounts.auth import authenticate
 from server.accounts.roles import Role
+from server.checkins.keys import CheckinKeys
 from server.db.models import Account
 from server.errors import Forbidden, RateLimited, Unauthenticated
 from server.platform.throttle import Throttle
@@ -19,6 +20,7 @@ from server.state import AppState
 
 __all__ = [
     "BearerToken",
+    "CheckinKeysDep",
     "CurrentAccount",
     "Now",
     "RequireRole",
@@ -55,6 +57,13 @@ def get_now(state: StateDep) -> datetime:
 
 
 Now = Annotated[datetime, Depends(get_now)]
+
+
+def get_checkin_keys(state: StateDep) -> CheckinKeys:
+    return CheckinKeys(state.keys.checkins_secret)
+
+
+CheckinKeysDep = Annotated[CheckinKeys, Depends(get_checkin_keys)]
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/tokens")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,10 +14,14 @@ from server.db.types import UTCDateTime
 __all__ = [
     "AccessToken",
     "Account",
+    "AdverseEventReceipt",
     "AuditEntry",
     "Block",
+    "CheckinOffer",
     "Flag",
     "Institution",
+    "IntakeNonce",
+    "IntegrationCredential",
     "Invite",
     "LoginChallenge",
     "MailboxEntry",
@@ -31,8 +35,11 @@ __all__ = [
     "RoomMember",
     "RotaEntry",
     "SentMessage",
+    "StaffLink",
     "SupportRequest",
     "SupporterProfile",
+    "TeamFlag",
+    "TeamSignal",
 ]
 
 
@@ -385,3 +392,121 @@ class AuditEntry(SQLModel, table=True):
     subject: dict[str, str] = Field(sa_column=_json())
     prev_hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
     hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False, unique=True))
+
+
+# --- Check-ins (server/checkins, docs/checkins.md) ---------------------------------------------
+# What an institution's systems send is reduced on arrival to what the check-ins need: keyed
+# hashes, dates and counts. No staff identifier, patient reference or incident narrative is kept.
+
+
+class IntegrationCredential(SQLModel, table=True):
+    """An institution's incident-system credential for the signed intake.
+
+    The signing secret is shown once; HMAC verification needs it again, so it is kept sealed
+    (XChaCha20-Poly1305 under a key derived from the server's check-ins secret, which is not in
+    the database), with its SHA-256 fingerprint for display. A database dump alone cannot sign.
+    """
+
+    __tablename__ = "integration_credentials"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    label: str = Field(max_length=100)
+    sealed_secret: bytes = Field(sa_column=sa.Column(sa.LargeBinary(128), nullable=False))
+    fingerprint: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    created_by: uuid.UUID | None = Field(default=None, foreign_key="accounts.id")
+    created_at: datetime = Field(sa_column=_utc())
+    last_used_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class IntakeNonce(SQLModel, table=True):
+    """A nonce a signed intake request used; kept for the replay window, refused if seen again."""
+
+    __tablename__ = "intake_nonces"
+
+    credential_id: uuid.UUID = Field(foreign_key="integration_credentials.id", primary_key=True)
+    nonce: str = Field(max_length=64, primary_key=True)
+    expires_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class AdverseEventReceipt(SQLModel, table=True):
+    """That an institution reported an event: a keyed hash of its FHIR identifier (so a re-sent
+    event changes nothing) and when it arrived. Not its participants, patient or text."""
+
+    __tablename__ = "adverse_event_receipts"
+    __table_args__ = (sa.UniqueConstraint("institution_id", "event_key"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    event_key: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    received_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class StaffLink(SQLModel, table=True):
+    """A clinician's opt-in: the keyed hash of the staff identifier their incident system uses
+    (and, optionally, of their team's name), under their institution's link key. Several accounts
+    may link one hash: refusing the second would tell a prober that someone linked it."""
+
+    __tablename__ = "staff_links"
+    __table_args__ = (
+        sa.Index("ix_staff_links_institution_staff", "institution_id", "staff_hash"),
+        sa.Index("ix_staff_links_institution_team", "institution_id", "team_hash"),
+    )
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id")
+    staff_hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    team_hash: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary(32)))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class CheckinOffer(SQLModel, table=True):
+    """A private check-in for one clinician (states: `server.checkins.states`). `due_at` is when
+    the sweeper offers it (or reminds); the guarded status move makes that happen exactly once."""
+
+    __tablename__ = "checkin_offers"
+    __table_args__ = (sa.Index("ix_checkin_offers_status_due", "status", "due_at"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    reason: str = Field(max_length=16)
+    event_date: date | None = Field(default=None)
+    status: str = Field(max_length=16)
+    due_at: datetime = Field(sa_column=_utc())
+    reminded: bool = Field(default=False)
+    created_at: datetime = Field(sa_column=_utc(index=True))
+    offered_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    responded_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    request_id: uuid.UUID | None = Field(default=None, foreign_key="support_requests.id")
+
+
+class TeamSignal(SQLModel, table=True):
+    """One team's load in one week, as the institution posted it (docs/checkins.md)."""
+
+    __tablename__ = "team_signals"
+    __table_args__ = (sa.UniqueConstraint("institution_id", "team", "week"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    team: str = Field(max_length=64)
+    week: date
+    after_hours_minutes: float
+    adverse_events: float
+    census: float
+    received_at: datetime = Field(sa_column=_utc())
+
+
+class TeamFlag(SQLModel, table=True):
+    """A team whose score reached the threshold in a week; its members' offers are made once."""
+
+    __tablename__ = "team_flags"
+    __table_args__ = (sa.UniqueConstraint("institution_id", "team", "week"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    institution_id: uuid.UUID = Field(foreign_key="institutions.id", index=True)
+    team: str = Field(max_length=64)
+    week: date
+    score: float
+    flagged_at: datetime = Field(sa_column=_utc(index=True))

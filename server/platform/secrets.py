@@ -14,6 +14,9 @@ from server.config import Settings
 __all__ = ["ServerKeys", "load_server_keys"]
 
 _SECRETS_FILE = "secrets.json"
+# A file of its own (not a new key in secrets.json): created with O_EXCL like the first, so two
+# workers starting together on an existing deployment cannot each generate a different one.
+_CHECKINS_FILE = "checkins-secret.json"
 
 
 @dataclass(frozen=True, repr=False)
@@ -21,31 +24,39 @@ class ServerKeys:
     """Secret key material of this deployment. `repr` never shows it."""
 
     franking_secret: bytes
+    checkins_secret: bytes
 
     def __repr__(self) -> str:
         return "ServerKeys(<redacted>)"
 
 
-def _load_or_create(path: Path) -> dict[str, str]:
+def _load_or_create(path: Path, name: str) -> dict[str, str]:
     if path.exists():
         loaded: dict[str, str] = json.loads(path.read_text())
         return loaded
     path.parent.mkdir(parents=True, exist_ok=True)
-    generated = {"franking_secret": b64encode(secrets.token_bytes(32))}
+    generated = {name: b64encode(secrets.token_bytes(32))}
     # O_EXCL: two workers starting together must not overwrite each other's secret.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return _load_or_create(path)
+        return _load_or_create(path, name)
     with os.fdopen(fd, "w") as handle:
         json.dump(generated, handle)
     return generated
 
 
 def load_server_keys(settings: Settings) -> ServerKeys:
-    """Secrets from settings when given, else from `data_dir/secrets.json` (created 0600)."""
+    """Secrets from settings when given, else from `data_dir/secrets.json` and
+    `data_dir/checkins-secret.json` (each created once, mode 0600)."""
     if settings.franking_secret is not None:
-        return ServerKeys(franking_secret=settings.franking_secret.get_secret_value().encode())
-    stored = _load_or_create(settings.data_dir / _SECRETS_FILE)
-    secret = b64decode(stored["franking_secret"], field="franking_secret", max_length=64)
-    return ServerKeys(franking_secret=secret)
+        franking = settings.franking_secret.get_secret_value().encode()
+    else:
+        stored = _load_or_create(settings.data_dir / _SECRETS_FILE, "franking_secret")
+        franking = b64decode(stored["franking_secret"], field="franking_secret", max_length=64)
+    if settings.checkins_secret is not None:
+        checkins = settings.checkins_secret.get_secret_value().encode()
+    else:
+        stored = _load_or_create(settings.data_dir / _CHECKINS_FILE, "checkins_secret")
+        checkins = b64decode(stored["checkins_secret"], field="checkins_secret", max_length=64)
+    return ServerKeys(franking_secret=franking, checkins_secret=checkins)

@@ -8,6 +8,7 @@
  *     #/home      ask for support, supporter inbox, rooms     screens/home.js
  *     #/request/ID  honest waiting status                     screens/waiting.js
  *     #/room/ID   the chat                                    screens/room.js
+ *     (admins)    invites, credentials, check-ins dashboard   screens/admin.js
  *
  * @module app/main
  */
@@ -19,6 +20,7 @@ import { Device } from './device.js';
 import { h } from './dom.js';
 import { Relay, relayUrl } from './relay.js';
 import { Vault } from './vault.js';
+import * as admin from './screens/admin.js';
 import * as home from './screens/home.js';
 import * as moderator from './screens/moderator.js';
 import * as profile from './screens/profile.js';
@@ -83,6 +85,7 @@ export class App {
     if (this.me.role === 'moderator') { // the console, and the private rooms it opens
       return name === 'room' && param ? this.show(room, { roomId: param }) : this.show(moderator, {});
     }
+    if (['institution_admin', 'network_admin'].includes(this.me.role)) return this.show(admin, {});
     if (!['clinician', 'supporter'].includes(this.me.role)) return this.show(notForRole, {});
     if (name === 'profile' || !(await this.hasProfile())) return this.show(profile, {});
     if (name === 'request' && param) return this.show(waiting, { requestId: param });

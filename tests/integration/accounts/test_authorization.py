@@ -14,6 +14,9 @@ from server.accounts.roles import Role
 from tests.world import World
 
 PUBLIC = None
+# Authenticated by an integration credential's HMAC signature, never by a bearer token: every
+# caller without a valid signature (anonymous, or any role's token) is refused with 401.
+SIGNED = "signed"
 ALL = frozenset(Role)
 ADMINS = frozenset({Role.INSTITUTION_ADMIN, Role.NETWORK_ADMIN})
 ASKERS = frozenset({Role.CLINICIAN, Role.SUPPORTER})  # those with a profile, requests and rooms
@@ -22,7 +25,7 @@ ROOM_MEMBERS = ASKERS | {Role.MODERATOR}  # moderators are members of their priv
 MODERATORS = frozenset({Role.MODERATOR})
 OVERSEERS = frozenset({Role.MODERATOR, Role.NETWORK_ADMIN})  # see the queue and the rota
 
-POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
+POLICY: dict[tuple[str, str], frozenset[Role] | str | None] = {
     ("POST", "/api/v1/accounts"): PUBLIC,
     ("POST", "/api/v1/auth/challenges"): PUBLIC,
     ("POST", "/api/v1/auth/tokens"): PUBLIC,
@@ -66,6 +69,20 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/moderation/flags/{flag_id}/suspend"): MODERATORS,
     ("GET", "/api/v1/moderation/rota"): OVERSEERS,
     ("PUT", "/api/v1/moderation/rota/me"): MODERATORS,
+    ("GET", "/api/v1/checkins/link"): ASKERS,
+    ("PUT", "/api/v1/checkins/link"): ASKERS,
+    ("DELETE", "/api/v1/checkins/link"): ASKERS,
+    ("GET", "/api/v1/checkins"): ASKERS,
+    ("POST", "/api/v1/checkins/{checkin_id}/accept"): ASKERS,
+    ("POST", "/api/v1/checkins/{checkin_id}/snooze"): ASKERS,
+    ("POST", "/api/v1/checkins/{checkin_id}/decline"): ASKERS,
+    ("POST", "/api/v1/institutions/{institution_id}/integration-credentials"): ADMINS,
+    ("GET", "/api/v1/institutions/{institution_id}/integration-credentials"): ADMINS,
+    ("DELETE", "/api/v1/integration-credentials/{credential_id}"): ADMINS,
+    ("GET", "/api/v1/institutions/{institution_id}/team-scores"): ADMINS,
+    ("GET", "/api/v1/institutions/{institution_id}/checkins/summary"): ADMINS,
+    ("POST", "/api/v1/intake/adverse-events"): SIGNED,
+    ("POST", "/api/v1/intake/team-signals"): SIGNED,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }
@@ -91,9 +108,15 @@ def test_every_route_admits_exactly_its_roles(world: World) -> None:
     devices = {role: world.device(role, "a") for role in Role}
     own_institution = str(world.institutions["a"])
     for (method, template), allowed in POLICY.items():
-        path = template.replace("{institution_id}", own_institution).replace(
-            "{invite_id}", str(uuid.uuid4())
-        )
+        path = template.replace("{institution_id}", own_institution)
+        for name in ("{invite_id}", "{checkin_id}", "{credential_id}"):
+            path = path.replace(name, str(uuid.uuid4()))
+        if allowed == SIGNED:
+            assert world.client.request(method, path, json={}).status_code == 401, path
+            for role, device in devices.items():
+                response = world.client.request(method, path, json={}, headers=device.headers)
+                assert response.status_code == 401, (method, path, role, response.text)
+            continue
         if allowed is PUBLIC:
             response = world.client.request(method, path, json={})
             assert response.status_code not in (401, 403), (method, path)

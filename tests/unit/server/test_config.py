@@ -16,7 +16,9 @@ def test_production_refuses_missing_or_placeholder_secrets() -> None:
     for placeholder in ("changeme", "secret", "x" * 10):
         with pytest.raises(ValidationError, match="placeholder"):
             Settings(env="production", franking_secret=placeholder)  # type: ignore[arg-type]
-    ok = Settings(env="production", franking_secret="k" * 43)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="CHECKINS_SECRET"):
+        Settings(env="production", franking_secret="k" * 43)  # type: ignore[arg-type]
+    ok = Settings(env="production", franking_secret="k" * 43, checkins_secret="c" * 43)  # type: ignore[arg-type]
     assert ok.franking_secret is not None
 
 
@@ -26,8 +28,12 @@ def test_secrets_are_generated_once_with_mode_0600(tmp_path: Path) -> None:
     path = tmp_path / "var" / "secrets.json"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert len(first.franking_secret) == 32
+    assert len(first.checkins_secret) == 32
+    checkins = tmp_path / "var" / "checkins-secret.json"
+    assert stat.S_IMODE(checkins.stat().st_mode) == 0o600
     assert load_server_keys(settings) == first
     assert first.franking_secret.hex() not in repr(first)
+    assert first.checkins_secret.hex() not in repr(first)
     assert "redacted" in repr(first)
 
 

@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from server.accounts.invites import InviteStatus
+from server.checkins.states import CheckinReason, CheckinStatus, IntakeResult
 from server.moderation.states import Category, FlagStatus, Outcome, Tier
 from server.rooms.states import MemberRole, RoomStatus
 from server.support.states import OfferStatus, RequestStatus
@@ -21,7 +22,7 @@ EDGES = {"api", "relay"}
 COMPOSITION = {"app", "cli", "demo", "jobs", "state"}
 STATE_TABLES = {
     "server/support/states.py", "server/rooms/states.py", "server/accounts/invites.py",
-    "server/moderation/states.py",
+    "server/moderation/states.py", "server/checkins/states.py",
 }  # fmt: skip
 
 
@@ -97,7 +98,7 @@ def test_no_cycles_between_packages() -> None:
 def _status_values() -> set[str]:
     enums: list[type[StrEnum]] = [
         RequestStatus, OfferStatus, RoomStatus, MemberRole, InviteStatus, FlagStatus, Tier,
-        Category, Outcome,
+        Category, Outcome, CheckinStatus, CheckinReason, IntakeResult,
     ]  # fmt: skip
     return {member.value for enum in enums for member in enum}
 
@@ -120,20 +121,19 @@ def _status_literals(tree: ast.AST, values: set[str]) -> list[ast.Constant]:
                 found += [c for s in sides for c in strings(s)]
         elif isinstance(node, ast.keyword) and node.arg in {"status", "role"}:
             found += strings(node.value)
-        elif (
-            isinstance(node, ast.AnnAssign | ast.Assign)
-            and any(
-                isinstance(t, ast.Name) and t.id in {"status", "role"}
-                for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-            )
+        elif isinstance(node, ast.AnnAssign | ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in {"status", "role"}
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
         ):
             found += strings(node)
     return found
 
 
 def test_the_literal_scan_finds_a_status_literal() -> None:
-    tree = ast.parse('q.where(Offer.status == "pending").values(status="declined")\n'
-                     'status: Literal["open"] = "closed"')
+    tree = ast.parse(
+        'q.where(Offer.status == "pending").values(status="declined")\n'
+        'status: Literal["open"] = "closed"'
+    )
     found = sorted(c.value for c in _status_literals(tree, _status_values()))
     assert found == ["closed", "declined", "open", "pending"]
 

@@ -7,6 +7,7 @@
 
 import { busy, errorBox, h, shortTime, showError } from '../dom.js';
 import { joinRoom } from '../room.js';
+import { checkinSection } from './checkin.js';
 import { TOPICS, URGENCIES, topicLabel } from '../vocabulary.js';
 
 function askForm(app) {
@@ -144,8 +145,10 @@ async function activeRequest(app) {
 
 export async function render(app) {
   const supporterInbox = app.me.role === 'supporter' ? await inbox(app) : null;
-  const [rooms, pending] = await Promise.all([roomsList(app), activeRequest(app)]);
+  const [rooms, pending, checkins] = await Promise.all([roomsList(app), activeRequest(app),
+    checkinSection(app)]);
   const onNotify = (event) => {
+    if (event.detail.event === 'checkin') checkins.refresh();
     if (event.detail.event === 'offer') supporterInbox?.refresh();
     if (event.detail.event === 'room') app.route();
   };
@@ -160,6 +163,7 @@ export async function render(app) {
     element: h('section', { class: 'screen' },
       h('h1', { text: 'Peerhaven' }),
       pending,
+      checkins.element,
       supporterInbox?.element,
       rooms,
       askForm(app),
