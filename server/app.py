@@ -13,17 +13,20 @@ from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
     auth,
+    federation,
     health,
     invites,
     networks,
     profiles,
     rooms,
+    s2s,
     support,
     web,
     ws,
 )
 from server.config import Settings, get_settings
 from server.db.engine import Database
+from server.federation.gateway import Gateway
 from server.jobs import periodic_jobs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
@@ -64,6 +67,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             clock=clock,
             max_batch=settings.relay_max_batch,
         ),
+        federation=Gateway(settings, node_key=keys.node_key, clock=clock),
     )
 
     @asynccontextmanager
@@ -80,6 +84,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             for job in jobs:
                 await job.stop()
             await state.writes.stop()
+            await state.federation.close()
             await pubsub.stop()
             await state.db.dispose()
 
@@ -91,10 +96,16 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
-    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
+    for module in (
+        health, auth, accounts, invites, networks, profiles, support, rooms, ws, federation, s2s,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        wider=(("/federation/", settings.federation_max_body_bytes),),
+    )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
 

@@ -1,11 +1,19 @@
-"""Server secrets: given in settings, or generated once and kept under the data directory."""
+"""Server secrets: given in settings, or generated once and kept under the data directory.
+
+`data_dir/secrets.json` (mode 0600) holds what was generated: the franking secret and the node's
+Ed25519 signing key seed (the federation identity, `server.federation.node`). A file written by
+an older version without a node key gains one on first start; an exclusive lock on a sibling
+lock file makes concurrent workers agree on one key.
+"""
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,13 +22,21 @@ from server.config import Settings
 __all__ = ["ServerKeys", "load_server_keys"]
 
 _SECRETS_FILE = "secrets.json"
+_GENERATORS: dict[str, Callable[[], bytes]] = {
+    "franking_secret": lambda: secrets.token_bytes(32),
+    "node_key": lambda: secrets.token_bytes(32),
+}
 
 
 @dataclass(frozen=True, repr=False)
 class ServerKeys:
-    """Secret key material of this deployment. `repr` never shows it."""
+    """Secret key material of this deployment. `repr` never shows it.
+
+    `node_key` is the 32-byte Ed25519 seed of the node's federation key.
+    """
 
     franking_secret: bytes
+    node_key: bytes
 
     def __repr__(self) -> str:
         return "ServerKeys(<redacted>)"
@@ -34,25 +50,52 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _load_or_create(path: Path) -> dict[str, str]:
-    if path.exists():
-        loaded: dict[str, str] = json.loads(path.read_text())
-        return loaded
-    path.parent.mkdir(parents=True, exist_ok=True)
-    generated = {"franking_secret": _b64(secrets.token_bytes(32))}
-    # O_EXCL: two workers starting together must not overwrite each other's secret.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _load_or_create(path)
+def _write_private(path: Path, stored: dict[str, str]) -> None:
+    """Replace `path` atomically with a 0600 file holding `stored`."""
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        json.dump(generated, handle)
-    return generated
+        json.dump(stored, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _load_or_create(path: Path, names: frozenset[str]) -> dict[str, str]:
+    """The stored secrets, generating (and keeping) any of `names` that is missing."""
+    if not names:
+        return {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_fd = os.open(path.with_suffix(".lock"), os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        # Two workers starting together must not generate two different secrets.
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        missing = [name for name in _GENERATORS if name in names and name not in stored]
+        if missing:
+            for name in missing:
+                stored[name] = _b64(_GENERATORS[name]())
+            _write_private(path, stored)
+        return stored
+    finally:
+        os.close(lock_fd)  # releases the lock
 
 
 def load_server_keys(settings: Settings) -> ServerKeys:
     """Secrets from settings when given, else from `data_dir/secrets.json` (created 0600)."""
-    if settings.franking_secret is not None:
-        return ServerKeys(franking_secret=settings.franking_secret.get_secret_value().encode())
-    stored = _load_or_create(settings.data_dir / _SECRETS_FILE)
-    return ServerKeys(franking_secret=_unb64(stored["franking_secret"]))
+    given = {"franking_secret": settings.franking_secret, "node_key": settings.node_key}
+    wanted = frozenset(name for name, value in given.items() if value is None)
+    stored = _load_or_create(settings.data_dir / _SECRETS_FILE, wanted)
+    franking = (
+        settings.franking_secret.get_secret_value().encode()
+        if settings.franking_secret is not None
+        else _unb64(stored["franking_secret"])
+    )
+    node_key = (
+        _unb64(settings.node_key.get_secret_value())
+        if settings.node_key is not None
+        else _unb64(stored["node_key"])
+    )
+    if len(node_key) != 32:
+        raise ValueError("the node key must be a 32-byte Ed25519 seed (base64url)")
+    return ServerKeys(franking_secret=franking, node_key=node_key)

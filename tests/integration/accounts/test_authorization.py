@@ -14,10 +14,15 @@ from server.accounts.roles import Role
 from tests.world import World
 
 PUBLIC = None
+# Server-to-server routes: authenticated by an RFC 9421 signature of a peer node, never by a
+# bearer token; without a signature every caller (any role) gets 401. The signature checks
+# themselves are tested in tests/integration/federation/test_signatures.py.
+SIGNED = frozenset[Role]()
 ALL = frozenset(Role)
 ADMINS = frozenset({Role.INSTITUTION_ADMIN, Role.NETWORK_ADMIN})
 ASKERS = frozenset({Role.CLINICIAN, Role.SUPPORTER})  # those with a profile, requests and rooms
 SUPPORTERS = frozenset({Role.SUPPORTER})
+NETWORK_ADMINS = frozenset({Role.NETWORK_ADMIN})
 
 POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/accounts"): PUBLIC,
@@ -49,6 +54,11 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/rooms/{room_id}/leave"): ASKERS,
     ("POST", "/api/v1/rooms/{room_id}/close"): ASKERS,
     ("POST", "/api/v1/rooms/{room_id}/block"): ASKERS,
+    ("GET", "/api/v1/federation/peers"): NETWORK_ADMINS,
+    ("POST", "/api/v1/federation/peers"): NETWORK_ADMINS,
+    ("DELETE", "/api/v1/federation/peers/{peer_id}"): NETWORK_ADMINS,
+    ("POST", "/federation/v1/peering"): SIGNED,
+    ("DELETE", "/federation/v1/peering"): SIGNED,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }
@@ -59,7 +69,7 @@ def _operations(world: World) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, item in spec["paths"].items()
-        if path.startswith("/api/")
+        if path.startswith(("/api/", "/federation/"))
         for method in item
     }
 
@@ -74,9 +84,14 @@ def test_every_route_admits_exactly_its_roles(world: World) -> None:
     devices = {role: world.device(role, "a") for role in Role}
     own_institution = str(world.institutions["a"])
     for (method, template), allowed in POLICY.items():
-        path = template.replace("{institution_id}", own_institution).replace(
-            "{invite_id}", str(uuid.uuid4())
-        )
+        path = template.replace("{institution_id}", own_institution)
+        for name in ("invite_id", "peer_id", "txn_id", "token", "room_id", "member_id"):
+            path = path.replace("{" + name + "}", str(uuid.uuid4()))
+        if allowed is SIGNED:
+            for headers in [{}, *(device.headers for device in devices.values())]:
+                response = world.client.request(method, path, json={}, headers=headers)
+                assert response.status_code == 401, (method, path, response.text)
+            continue
         if allowed is PUBLIC:
             response = world.client.request(method, path, json={})
             assert response.status_code not in (401, 403), (method, path)
