@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from server.accounts import auth
 from server.config import Settings
 from server.db.engine import Database
+from server.federation import peering
 from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
@@ -27,6 +28,9 @@ async def sweep(db: Database, *, now: datetime, settings: Settings) -> None:
             session, now=now, report_window=timedelta(seconds=settings.report_window_seconds)
         )
         await auth.purge_expired(session, now=now)
+        await peering.sweep_nonces(
+            session, now=now, window=timedelta(seconds=settings.federation_signature_window_seconds)
+        )
         await session.commit()
     if expired or forgotten:
         log.info("housekeeping: %s undelivered envelopes expired, %s franking records dropped",
