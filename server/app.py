@@ -75,7 +75,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         await pubsub.start()
         if settings.relay_group_commit:
             state.writes.start()
-        jobs = periodic_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
+        jobs = periodic_jobs(
+            state.db, settings=settings, clock=clock, notify=state.notify,
+            federation=state.federation,
+        )  # fmt: skip
         for job in jobs:
             job.start()
         try:

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from server.accounts import auth
 from server.config import Settings
 from server.db.engine import Database
-from server.federation import peering
+from server.federation import availability, peering
+from server.federation.gateway import Gateway
 from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
@@ -43,8 +44,10 @@ def periodic_jobs(
     settings: Settings,
     clock: Callable[[], datetime],
     notify: Notifier = SILENT,
+    federation: Gateway | None = None,
 ) -> list[Periodic]:
-    """Every job the settings turn on (an interval of 0 turns one off)."""
+    """Every job the settings turn on (an interval of 0 turns one off); the federation jobs
+    run when a `federation` gateway is given."""
     jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
         ("offer-sweeper", settings.offer_sweep_seconds,
          lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify)),
@@ -53,6 +56,10 @@ def periodic_jobs(
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip
+    if federation is not None:
+        gateway = federation
+        jobs.append(("federation-availability", settings.federation_availability_seconds,
+                     lambda now: availability.publish(db, gateway, now=now)))  # fmt: skip
     return [
         Periodic(name, run, clock=clock, interval=interval)
         for name, interval, run in jobs

@@ -7,6 +7,7 @@ is parsed. Refusals are problem details that name the class of failure and chang
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Annotated, TypeVar
 
@@ -17,7 +18,7 @@ from server.api.deps import Now, SessionDep, StateDep
 from server.api.schemas_federation import HelloIn, HelloOut, NodeOut
 from server.db.models import FederationPeer
 from server.errors import InvalidInput
-from server.federation import peering
+from server.federation import availability, peering
 from server.federation.handshake import PEERING_PATH
 from server.federation.node import node_document
 from server.federation.transport import WELL_KNOWN
@@ -94,3 +95,14 @@ async def goodbye(signed: AllowedPeer, session: SessionDep, now: Now) -> dict[st
     await peering.revoke_by_peer(session, peer=signed.peer, now=now)
     await session.commit()
     return {"status": "revoked"}
+
+
+@router.put(availability.AVAILABILITY_PATH, summary="The signer's anonymised availability counts")
+async def put_availability(signed: ActivePeer, session: SessionDep, now: Now) -> dict[str, str]:
+    try:
+        counts = json.loads(signed.body)
+    except ValueError:
+        raise InvalidInput("the body is not JSON") from None
+    await availability.store(session, peer=signed.peer, counts=counts, now=now)
+    await session.commit()
+    return {"status": "stored"}

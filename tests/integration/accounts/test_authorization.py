@@ -59,6 +59,7 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("DELETE", "/api/v1/federation/peers/{peer_id}"): NETWORK_ADMINS,
     ("POST", "/federation/v1/peering"): SIGNED,
     ("DELETE", "/federation/v1/peering"): SIGNED,
+    ("PUT", "/federation/v1/availability"): SIGNED,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

@@ -23,9 +23,10 @@ PATH = "/federation/v1/peering"
 @pytest.fixture
 def pending(tmp_path: Path):
     """Node B allows node A; A has not allowed B (so B's view of A is pending)."""
-    with node(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", tmp_path / "a", "alpha") as a, node(
-        f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", tmp_path / "b", "beta"
-    ) as b:
+    with (
+        node(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", tmp_path / "a", "alpha") as a,
+        node(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", tmp_path / "b", "beta") as b,
+    ):
         assert b.allow(a).json()["status"] == "pending"
         yield a, b
 
