@@ -26,7 +26,7 @@ from tests.devices import Device
 from tests.live import serve
 from tests.world import World, make_settings
 
-__all__ = ["Node", "node", "peer", "signed"]
+__all__ = ["Node", "node", "peer", "signed", "two_nodes"]
 
 
 @dataclass
@@ -78,6 +78,20 @@ def node(database_url: str, data_dir: Path, prefix: str, **overrides: Any) -> It
         world = World(server=server, client=client)
         _seed(world, prefix)
         yield Node(world=world, admin=world.device(Role.NETWORK_ADMIN, "a"))
+
+
+@contextmanager
+def two_nodes(
+    tmp_path: Path, *, a_url: str | None = None, peered: bool = True, **overrides: Any
+) -> Iterator[tuple[Node, Node]]:
+    """Nodes A (on `a_url`, default SQLite) and B (SQLite), separate databases, peered."""
+    a_db = a_url or f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    b_db = f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"
+    with node(a_db, tmp_path / "a", "alpha", **overrides) as a:
+        with node(b_db, tmp_path / "b", "beta", **overrides) as b:
+            if peered:
+                peer(a, b)
+            yield a, b
 
 
 def peer(a: Node, b: Node) -> None:

@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 
 from server.db.models import FederationPeer
-from tests.integration.federation.nodes import Node, node, peer, signed
+from tests.integration.federation.nodes import Node, signed, two_nodes
 from tests.integration.peers import PSYCHIATRY, assert_problem, count, supporter
 
 
 @pytest.fixture(params=[0.2])
 def pair(tmp_path: Path, request: pytest.FixtureRequest):
     fast = {"federation_availability_seconds": request.param}
-    with node(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", tmp_path / "a", "alpha", **fast) as a, \
-            node(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", tmp_path / "b", "beta", **fast) as b:  # fmt: skip
-        peer(a, b)
-        yield a, b
+    with two_nodes(tmp_path, **fast) as both:
+        yield both
 
 
 def _availability_of(a: Node, deadline: float = 10.0) -> dict:
