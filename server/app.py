@@ -27,9 +27,11 @@ from server.api.routes import (
 from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.federation.gateway import Gateway
+from server.federation.outbox import OutboxWorker
 from server.jobs import periodic_jobs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
+from server.platform.periodic import Periodic
 from server.platform.pubsub import pubsub_from_url
 from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import load_server_keys
@@ -49,6 +51,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
+    gateway = Gateway(settings, node_key=keys.node_key, clock=clock)
     state = AppState(
         settings=settings,
         db=db,
@@ -66,8 +69,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            on_accepted=lambda entry: gateway.noticed(entry.recipient_id),
         ),
-        federation=Gateway(settings, node_key=keys.node_key, clock=clock),
+        federation=gateway,
     )
 
     @asynccontextmanager
@@ -79,12 +83,18 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             state.db, settings=settings, clock=clock, notify=state.notify,
             federation=state.federation,
         )  # fmt: skip
-        for job in jobs:
+        outbox_on = settings.federation_outbox_seconds > 0
+        workers = [
+            OutboxWorker(state.db, gateway, settings=settings, clock=clock)
+            for _ in range(settings.federation_outbox_workers if outbox_on else 0)
+        ]
+        running: list[Periodic | OutboxWorker] = [*jobs, *workers]
+        for job in running:
             job.start()
         try:
             yield
         finally:
-            for job in jobs:
+            for job in running:
                 await job.stop()
             await state.writes.stop()
             await state.federation.close()

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
         description="How often the outbox is polled besides being woken by new work; 0: off",
     )  # fmt: skip
     federation_outbox_batch: int = Field(default=100, ge=1, le=1000)
+    federation_outbox_workers: int = Field(
+        default=1, ge=1, le=32, description="Outbox workers per process (they share by lease)"
+    )
     federation_outbox_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     federation_retry_base_seconds: float = Field(default=0.5, gt=0, le=600)
     federation_retry_max_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)

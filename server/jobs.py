@@ -12,6 +12,7 @@ from server.accounts import auth
 from server.config import Settings
 from server.db.engine import Database
 from server.federation import availability, peering
+from server.federation.forwarding import Forwarder
 from server.federation.gateway import Gateway
 from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
@@ -48,11 +49,14 @@ def periodic_jobs(
 ) -> list[Periodic]:
     """Every job the settings turn on (an interval of 0 turns one off); the federation jobs
     run when a `federation` gateway is given."""
+    forward = None if federation is None else Forwarder(db, federation)
     jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
         ("offer-sweeper", settings.offer_sweep_seconds,
-         lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify)),
+         lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify,
+                                       forward=forward)),
         ("batch-window", settings.batch_window_seconds,
-         lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify)),
+         lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify,
+                                              forward=forward)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip

@@ -369,6 +369,9 @@ class FederationOutbox(SQLModel, table=True):
     """
 
     __tablename__ = "federation_outbox"
+    # Positions are never reused (SQLite would reuse a deleted maximum otherwise): a batch's
+    # transaction id is made of them, and the peer remembers transaction ids.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     position: int | None = Field(
         default=None, sa_column=sa.Column(sa.Integer(), primary_key=True, autoincrement=True)
@@ -397,8 +400,8 @@ class RemoteMember(SQLModel, table=True):
 class FederatedRequest(SQLModel, table=True):
     """A support request that crossed nodes, under the pseudonymous `token` both nodes share.
 
-    On the home node (`inbound` false) `request_id` is the requester's request; on the serving
-    node (`inbound` true) it is the stand-in request its matchmaker works.
+    On the home node (`inbound` false) `request_id` is the requester's request, one row per peer
+    tried; on the serving node (`inbound` true) it is the stand-in request its matchmaker works.
     """
 
     __tablename__ = "federation_requests"
@@ -407,6 +410,6 @@ class FederatedRequest(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     peer_id: uuid.UUID = Field(foreign_key="federation_peers.id", index=True)
     token: str = Field(max_length=64)
-    request_id: uuid.UUID = Field(foreign_key="support_requests.id", unique=True)
+    request_id: uuid.UUID = Field(foreign_key="support_requests.id", index=True)
     inbound: bool
     created_at: datetime = Field(sa_column=_utc())

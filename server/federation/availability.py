@@ -55,8 +55,12 @@ def specialty_group(code: str) -> str:
 async def local_counts(session: AsyncSession, *, network_id: Any) -> dict[str, Any]:
     """The network's available supporters, tallied per dimension (marginals only)."""
     rows = await session.exec(
-        select(Profile.specialty, Profile.years_experience, Profile.languages,
-               SupporterProfile.topic_expertise)
+        select(
+            Profile.specialty,
+            Profile.years_experience,
+            Profile.languages,
+            SupporterProfile.topic_expertise,
+        )
         .join(SupporterProfile, col(SupporterProfile.account_id) == col(Profile.account_id))
         .join(Account, col(Account.id) == col(Profile.account_id))
         .join(Institution, col(Institution.id) == col(Account.institution_id))
@@ -66,7 +70,7 @@ async def local_counts(session: AsyncSession, *, network_id: Any) -> dict[str, A
             col(Account.disabled_at).is_(None),
             col(SupporterProfile.available).is_(True),
         )
-    )  # fmt: skip
+    )
     tallies: dict[str, Counter[str]] = {name: Counter() for name in DIMENSIONS}
     total = 0
     for specialty, years, languages, topics in rows.all():

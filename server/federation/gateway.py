@@ -6,6 +6,7 @@ Built once per app by `create_app`; routes and jobs reach it through `AppState.f
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -33,9 +34,17 @@ class Gateway:
             max_body_bytes=settings.federation_max_body_bytes,
         )
         self.work = asyncio.Event()
+        # Stand-in accounts known to this process (refreshed by the outbox rounds): a delivery
+        # to one of them wakes the outbox at once instead of at the next poll.
+        self.remote: set[uuid.UUID] = set()
 
     def wake(self) -> None:
         self.work.set()
+
+    def noticed(self, recipient_id: uuid.UUID) -> None:
+        """The relay stored a delivery for `recipient_id`."""
+        if recipient_id in self.remote:
+            self.work.set()
 
     async def close(self) -> None:
         await self.transport.close()

@@ -53,9 +53,13 @@ async def peer_with(
     key = await transport.fetch_key(url, pinned=fingerprint)
     async with db.session() as session:
         peer = await peering.allow_peer(
-            session, network_id=network_id, url=url, fingerprint=fingerprint, public_key=key,
+            session,
+            network_id=network_id,
+            url=url,
+            fingerprint=fingerprint,
+            public_key=key,
             now=now,
-        )  # fmt: skip
+        )
         await session.commit()
         peer_id = peer.id
     return await hello(db, transport, peer_id=peer_id, now=now)
@@ -99,9 +103,13 @@ async def hello(
 
 
 async def unpeer(
-    db: Database, transport: Transport, *, network_id: uuid.UUID, peer_id: uuid.UUID,
+    db: Database,
+    transport: Transport,
+    *,
+    network_id: uuid.UUID,
+    peer_id: uuid.UUID,
     now: datetime,
-) -> FederationPeer:  # fmt: skip
+) -> FederationPeer:
     """Revoke here (committed first), then tell the peer, best effort."""
     async with db.session() as session:
         peer = await peering.revoke(session, network_id=network_id, peer_id=peer_id, now=now)

@@ -170,9 +170,13 @@ def overlapping(ours: Sequence[str], theirs: Sequence[str]) -> bool:
 
 
 async def confirm(
-    session: AsyncSession, *, peer: FederationPeer, ours: Sequence[str], theirs: Sequence[str],
+    session: AsyncSession,
+    *,
+    peer: FederationPeer,
+    ours: Sequence[str],
+    theirs: Sequence[str],
     now: datetime,
-) -> FederationPeer:  # fmt: skip
+) -> FederationPeer:
     """The peer allows us too: `pending` → `active`. Conflict when an institution exists on
     both nodes (nothing changes then); idempotent for an active peer."""
     if overlapping(ours, theirs):
@@ -211,9 +215,14 @@ async def authenticate(
         return pinned.public_key if pinned is not None and pinned.fingerprint == keyid else None
 
     verified: Verified = verify_request(
-        method=method, url=url, headers=headers, body=body, key_for=key_for, now=now,
+        method=method,
+        url=url,
+        headers=headers,
+        body=body,
+        key_for=key_for,
+        now=now,
         window=window,
-    )  # fmt: skip
+    )
     assert peer is not None and peer.fingerprint == verified.keyid
     if peer.status == PeerStatus.REVOKED:
         raise Forbidden("this node revoked the peering")

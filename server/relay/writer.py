@@ -55,8 +55,12 @@ class MailboxWriter:
         retention: timedelta,
         clock: Callable[[], datetime],
         max_batch: int = 256,
+        on_accepted: Callable[[mailbox.Delivery], None] | None = None,
     ) -> None:
+        """`on_accepted` sees each newly stored delivery after its commit (federation wakes its
+        outbox with it when the recipient is on a peer node); it must not block."""
         self._db = db
+        self._on_accepted = on_accepted
         self._secret = server_secret
         self._retention = retention
         self._clock = clock
@@ -130,6 +134,9 @@ class MailboxWriter:
             await mailbox.acknowledge_batch(session, [(job.account_id, job.ids) for job in acks])
             await session.commit()
         for job, result in zip(sends, results, strict=True):
+            if self._on_accepted is not None and isinstance(result, mailbox.Accepted):
+                if result.entry is not None:
+                    self._on_accepted(result.entry)
             if job.done.done():  # the caller went away
                 continue
             if isinstance(result, ServiceError):

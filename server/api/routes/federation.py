@@ -24,9 +24,14 @@ NetworkAdmin = Annotated[Account, Depends(RequireRole(Role.NETWORK_ADMIN))]
 
 def peer_view(peer: FederationPeer) -> PeerOut:
     return PeerOut(
-        id=peer.id, url=peer.url, fingerprint=peer.fingerprint, status=PeerStatus(peer.status),
-        created_at=peer.created_at, updated_at=peer.updated_at, availability=peer.availability,
-    )  # fmt: skip
+        id=peer.id,
+        url=peer.url,
+        fingerprint=peer.fingerprint,
+        status=PeerStatus(peer.status),
+        created_at=peer.created_at,
+        updated_at=peer.updated_at,
+        availability=peer.availability,
+    )
 
 
 async def _network_of(session: SessionDep, admin: Account) -> uuid.UUID:
@@ -54,9 +59,13 @@ async def add_peer(
 ) -> PeerOut:
     network_id = await _network_of(session, admin)
     peer = await handshake.peer_with(
-        state.db, state.federation.transport, network_id=network_id, url=body.url,
-        fingerprint=body.fingerprint, now=now,
-    )  # fmt: skip
+        state.db,
+        state.federation.transport,
+        network_id=network_id,
+        url=body.url,
+        fingerprint=body.fingerprint,
+        now=now,
+    )
     return peer_view(peer)
 
 

@@ -60,6 +60,9 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/federation/v1/peering"): SIGNED,
     ("DELETE", "/federation/v1/peering"): SIGNED,
     ("PUT", "/federation/v1/availability"): SIGNED,
+    ("PUT", "/federation/v1/send/{txn_id}"): SIGNED,
+    ("POST", "/federation/v1/requests"): SIGNED,
+    ("POST", "/federation/v1/rooms/{room_id}/bundle"): SIGNED,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

@@ -71,11 +71,22 @@ def _seed(world: World, prefix: str) -> None:
 
 
 @contextmanager
-def node(database_url: str, data_dir: Path, prefix: str, **overrides: Any) -> Iterator[Node]:
-    """A live node whose institutions are `<prefix>-a` and `<prefix>-b` in network `north`."""
-    settings = make_settings(database_url, data_dir, **overrides)
-    with serve(settings) as server, server.client() as client:
+def node(
+    database_url: str, data_dir: Path, prefix: str, *, again: Node | None = None, **overrides: Any
+) -> Iterator[Node]:
+    """A live node whose institutions are `<prefix>-a` and `<prefix>-b` in network `north`;
+    with `again`, that node restarted (same port, database, key and admin)."""
+    if again is not None:
+        settings = again.world.server.settings
+        port = settings.port
+    else:
+        settings, port = make_settings(database_url, data_dir, **overrides), 0
+    with serve(settings, port=port) as server, server.client() as client:
         world = World(server=server, client=client)
+        if again is not None:
+            world.institutions = again.world.institutions
+            yield Node(world=world, admin=again.admin)
+            return
         _seed(world, prefix)
         yield Node(world=world, admin=world.device(Role.NETWORK_ADMIN, "a"))
 
