@@ -59,7 +59,9 @@ class Node:
 def _seed(world: World, prefix: str) -> None:
     async def seed(session: Any) -> None:
         now = datetime.now(UTC)
-        network = await directory.create_network(session, slug="north", name="North", now=now)
+        network = await directory.create_network(
+            session, slug=f"{prefix}-north", name=f"{prefix.title()} North", now=now
+        )
         for key in ("a", "b"):
             made = await directory.create_institution(
                 session, network_id=network.id, slug=f"{prefix}-{key}",
@@ -74,7 +76,7 @@ def _seed(world: World, prefix: str) -> None:
 def node(
     database_url: str, data_dir: Path, prefix: str, *, again: Node | None = None, **overrides: Any
 ) -> Iterator[Node]:
-    """A live node whose institutions are `<prefix>-a` and `<prefix>-b` in network `north`;
+    """A live node whose institutions are `<prefix>-a` and `<prefix>-b` in `<prefix>-north`;
     with `again`, that node restarted (same port, database, key and admin)."""
     if again is not None:
         settings = again.world.server.settings

@@ -23,18 +23,18 @@ def test_the_cli_shows_the_node_peers_lists_and_revokes(tmp_path: Path) -> None:
         assert shown.returncode == 0, shown.stderr
         assert a.identity.fingerprint in shown.stdout and a.url in shown.stdout
 
-        added = peerhaven(env, "federation", "peer", "add", "--network", "north", "--url", b.url,
+        added = peerhaven(env, "federation", "peer", "add", "--network", "alpha-north", "--url", b.url,
                           "--fingerprint", b.identity.fingerprint.upper())  # fmt: skip
         assert added.returncode == 0, added.stderr
         assert "pending" in added.stdout
         assert b.allow(a).json()["status"] == "active"
-        listed = peerhaven(env, "federation", "peer", "list", "--network", "north")
+        listed = peerhaven(env, "federation", "peer", "list", "--network", "alpha-north")
         assert "active" in listed.stdout and b.url in listed.stdout
 
-        wrong = peerhaven(env, "federation", "peer", "revoke", "--network", "north",
+        wrong = peerhaven(env, "federation", "peer", "revoke", "--network", "alpha-north",
                           "--url", "http://127.0.0.1:9")  # fmt: skip
         assert wrong.returncode == 2 and "no such peer" in wrong.stderr
-        revoked = peerhaven(env, "federation", "peer", "revoke", "--network", "north",
+        revoked = peerhaven(env, "federation", "peer", "revoke", "--network", "alpha-north",
                             "--url", b.url)  # fmt: skip
         assert revoked.returncode == 0, revoked.stderr
         assert "revoked" in revoked.stdout
