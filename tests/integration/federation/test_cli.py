@@ -23,8 +23,9 @@ def test_the_cli_shows_the_node_peers_lists_and_revokes(tmp_path: Path) -> None:
         assert shown.returncode == 0, shown.stderr
         assert a.identity.fingerprint in shown.stdout and a.url in shown.stdout
 
+        pin = b.identity.fingerprint.upper()
         added = peerhaven(env, "federation", "peer", "add", "--network", "alpha-north",
-                          "--url", b.url, "--fingerprint", b.identity.fingerprint.upper())  # fmt: skip
+                          "--url", b.url, "--fingerprint", pin)  # fmt: skip
         assert added.returncode == 0, added.stderr
         assert "pending" in added.stdout
         assert b.allow(a).json()["status"] == "active"
