@@ -24,10 +24,11 @@ _HOP = {"host", "content-length", "transfer-encoding", "connection"}
 class Recorder:
     url: str
     target: str = ""
-    seen: list[tuple[str, bytes, bytes]] = field(default_factory=list)  # (path, request, response)
+    # (path, request body, request headers, response body)
+    seen: list[tuple[str, bytes, bytes, bytes]] = field(default_factory=list)
 
     def everything(self) -> bytes:
-        return b"\n".join(path.encode() + b" " + req + b" " + res for path, req, res in self.seen)
+        return b"\n".join(b" ".join((p.encode(), *rest)) for p, *rest in self.seen)
 
 
 @contextmanager
@@ -53,7 +54,7 @@ def recording_proxy() -> Iterator[Recorder]:
         except httpx.HTTPError:
             await Response(status_code=502)(scope, receive, send)
             return
-        recorder.seen.append((request.url.path, body + str(headers).encode(), upstream.content))
+        recorder.seen.append((request.url.path, body, str(headers).encode(), upstream.content))
         out = {
             k: v
             for k, v in upstream.headers.items()
@@ -64,7 +65,13 @@ def recording_proxy() -> Iterator[Recorder]:
         )
 
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+    async def run() -> None:
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await client.aclose()
+
+    thread = threading.Thread(target=lambda: asyncio.run(run()), daemon=True)
     thread.start()
     while not server.started:
         threading.Event().wait(0.02)

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ import pytest
 from client import KeyFolder, Peerhaven
 from client.connection import RelayClient
 from client.events import MessageAccepted, MessageReceived
+from crypto import verify_report
 from crypto.primitives import ARGON2ID_MEMLIMIT_MIN, ARGON2ID_OPSLIMIT_MIN
 from server.accounts.roles import Role
 from server.db.models import FederationOutbox, MailboxEntry
+from server.platform.secrets import load_server_keys
 from tests.integration.federation.nodes import Node, node, peer
 from tests.integration.peers import count
-from tests.integration.relay.test_relay_client import expect, quiet, texts
+from tests.integration.relay.test_relay_client import _unb64, expect, quiet, texts
 
 FAST = {
     "federation_availability_seconds": 0.2,
@@ -127,6 +130,21 @@ async def test_a_cross_node_chat_both_ways(fed: Federation, tmp_path: Path) -> N
         assert await texts(sam, 1) == ["it was a hard night"]
         assert ann.relay is not None and sam.relay is not None
         assert ann.relay.rooms[room].safety_number() == sam.relay.rooms[room].safety_number()
+    # Franking tags were made by the recipient's node: a report verifies there.
+    secret = load_server_keys(fed.b.world.server.settings).franking_secret
+    me = helper.room(room)["me"]["member_id"]
+    received = helper.keys.ledger().received
+    assert [m.plaintext for m in received] == [b"thank you for taking this", b"it was a hard night"]
+    for message in received:
+        verify_report(
+            secret, plaintext=message.plaintext, franking_key=message.franking_key,
+            tag=_unb64(message.tag), room=message.room, sender=message.sender, recipient=me,
+            timestamp=int(datetime.fromisoformat(message.ts).timestamp() * 1000),
+        )  # fmt: skip
+    # Leaving crosses too: the room closes on node A, and the supporter shows as gone.
+    helper.leave_room(room)
+    seen = wait_for(lambda: (r := asker.room(room))["status"] == "closed" and r)
+    assert seen["peer"]["left"] is True
     # The outboxes drain (acknowledgements on B leave nothing behind on either node).
     wait_for(lambda: count(fed.a.world, FederationOutbox) == 0)
     wait_for(lambda: count(fed.b.world, MailboxEntry) + count(fed.a.world, MailboxEntry) == 0)
