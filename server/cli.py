@@ -70,6 +70,16 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    if args.federated:
+        print("two peered nodes; Ctrl-C stops both")
+        try:
+            asyncio.run(demo.run_federated(
+                settings.data_dir, host=settings.host, ports=(args.port, args.port + 1),
+                now=_now(), say=print,
+            ))  # fmt: skip
+        except KeyboardInterrupt:
+            pass
+        return 0
     path = settings.data_dir / "demo-invites.txt"
 
     async def work(session: AsyncSession) -> list[demo.DemoInvite] | None:
@@ -220,6 +230,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_cmd = commands.add_parser("demo", help="seed the demo network")
     demo_cmd.add_argument("--if-empty", action="store_true", help="only when the database is empty")
+    demo_cmd.add_argument(
+        "--federated", action="store_true",
+        help="serve two peered demo nodes (data_dir/node-a on --port, node-b on --port + 1)",
+    )  # fmt: skip
+    demo_cmd.add_argument("--port", type=int, default=8000, help="node a's port (--federated)")
     demo_cmd.set_defaults(handler=cmd_demo)
 
     admin = commands.add_parser("admin", help="operator commands").add_subparsers(

@@ -65,6 +65,7 @@ def recording_proxy() -> Iterator[Recorder]:
         )
 
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+
     async def run() -> None:
         try:
             await server.serve(sockets=[sock])
