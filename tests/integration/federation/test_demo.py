@@ -7,7 +7,6 @@ import socket
 from datetime import UTC, datetime
 from pathlib import Path
 
-
 from server import demo
 
 
