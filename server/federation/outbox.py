@@ -132,17 +132,35 @@ class OutboxWorker:
         self.name = name or f"outbox-{secrets.token_hex(4)}"
         self._lease = timedelta(seconds=settings.federation_outbox_lease_seconds)
         self._rng = random.Random()
+        self._held: dict[uuid.UUID, datetime] = {}  # leases this worker holds, until when
+        self._urls: dict[uuid.UUID, str] = {}
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=self.name)
 
     async def stop(self) -> None:
+        """Stop, and give up the leases held (a crashed worker's lapse after the lease time)."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._held:
+            try:
+                await self._give_up_leases()
+            except Exception as exc:  # the leases lapse by themselves
+                log.info("%s: leases not given up at stop (%s)", self.name, type(exc).__name__)
+            self._held.clear()
+
+    async def _give_up_leases(self) -> None:
+        async with self._db.session() as session:
+            await session.exec(
+                sa.update(FederationPeer)
+                .where(col(FederationPeer.lease_owner) == self.name)
+                .values(lease_owner=None, lease_until=None)
+            )
+            await session.commit()
 
     async def _run(self) -> None:
         interval = self._settings.federation_outbox_seconds or 1.0
@@ -198,29 +216,43 @@ class OutboxWorker:
         return url
 
     async def _release(self, peer_id: uuid.UUID, *, failed: bool) -> None:
+        """After a failure: back off and give the lease up. After success the lease is kept
+        (it lapses by itself if this worker goes away), which saves a commit per round."""
+        if not failed:
+            return
         now = self._clock()
         async with self._db.session() as session:
             peer = await session.get(FederationPeer, peer_id)
             if peer is not None and peer.lease_owner == self.name:
                 peer.lease_owner, peer.lease_until = None, None
-                if failed:
-                    wait = backoff(
-                        peer.attempts,
-                        base=self._settings.federation_retry_base_seconds,
-                        cap=self._settings.federation_retry_max_seconds,
-                        rng=self._rng,
-                    )
-                    peer.attempts += 1
-                    peer.next_attempt_at = now + timedelta(seconds=wait)
-                else:
-                    peer.attempts, peer.next_attempt_at = 0, None
+                wait = backoff(
+                    peer.attempts,
+                    base=self._settings.federation_retry_base_seconds,
+                    cap=self._settings.federation_retry_max_seconds,
+                    rng=self._rng,
+                )
+                peer.attempts += 1
+                peer.next_attempt_at = now + timedelta(seconds=wait)
                 session.add(peer)
                 await session.commit()
 
-    async def _take(self, peer_id: uuid.UUID) -> list[FederationOutbox]:
+    async def _take(self, peer_id: uuid.UUID, sent: list[int]) -> list[FederationOutbox]:
+        """One transaction: forget the batch the peer just took (`sent`), renew the lease,
+        move new mailbox entries in, and read the next batch."""
         limit = self._settings.federation_outbox_batch
+        now = self._clock()
         async with self._db.session() as session:
-            await drain(session, peer_id=peer_id, limit=limit, now=self._clock())
+            if sent:
+                await session.exec(
+                    sa.delete(FederationOutbox).where(col(FederationOutbox.position).in_(sent))
+                )
+                await session.exec(
+                    sa.update(FederationPeer)
+                    .where(col(FederationPeer.id) == peer_id)
+                    .values(lease_until=now + self._lease, attempts=0, next_attempt_at=None)
+                )
+                self._held[peer_id] = now + self._lease
+            await drain(session, peer_id=peer_id, limit=limit, now=now)
             rows = await session.exec(
                 select(FederationOutbox)
                 .where(FederationOutbox.peer_id == peer_id)
@@ -231,14 +263,27 @@ class OutboxWorker:
             await session.commit()
         return batch
 
-    async def _work_peer(self, peer_id: uuid.UUID) -> int:
+    async def _lease_for(self, peer_id: uuid.UUID) -> str | None:
+        """The peer's URL if this worker holds its lease (claimed again when half used up)."""
+        held = self._held.get(peer_id)
+        if held is not None and held - self._clock() > self._lease / 2:
+            return self._urls[peer_id]
         url = await self._claim(peer_id)
+        if url is None:
+            self._held.pop(peer_id, None)
+            return None
+        self._held[peer_id], self._urls[peer_id] = self._clock() + self._lease, url
+        return url
+
+    async def _work_peer(self, peer_id: uuid.UUID) -> int:
+        url = await self._lease_for(peer_id)
         if url is None:
             return 0
         delivered, failed = 0, False
+        sent: list[int] = []
         try:
-            while batch := await self._take(peer_id):
-                positions = [row.position for row in batch]
+            while batch := await self._take(peer_id, sent):
+                positions = [row.position for row in batch if row.position is not None]
                 txn_id = f"{positions[0]}-{positions[-1]}-{len(batch)}"
                 items = [{"kind": row.kind, **row.payload} for row in batch]
                 try:
@@ -255,21 +300,12 @@ class OutboxWorker:
                         txn_id,
                         answer.status if answer else "unreachable",
                     )
-                    failed = True
+                    failed, sent = True, []
                     break
-                async with self._db.session() as session:
-                    await session.exec(
-                        sa.delete(FederationOutbox).where(
-                            col(FederationOutbox.position).in_(positions)
-                        )
-                    )
-                    await session.exec(
-                        sa.update(FederationPeer)
-                        .where(col(FederationPeer.id) == peer_id)
-                        .values(lease_until=self._clock() + self._lease)
-                    )
-                    await session.commit()
+                sent = positions
                 delivered += len(batch)
         finally:
+            if failed:
+                self._held.pop(peer_id, None)
             await self._release(peer_id, failed=failed)
         return delivered
