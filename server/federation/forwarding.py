@@ -54,6 +54,7 @@ __all__ = [
     "Forwarder",
     "back_to_searching",
     "forward",
+    "on_cancelled",
     "rank_peers",
     "receive",
 ]
@@ -61,6 +62,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 REQUESTS_PATH = "/federation/v1/requests"
 UNAVAILABLE = "request.unavailable"
+CANCELLED = "request.cancelled"
 
 
 class ForwardedRequest(BaseModel):
@@ -217,7 +219,7 @@ async def forward(
                     await outbox.enqueue(
                         session,
                         peer_id=peer.id,
-                        kind="request.cancelled",
+                        kind=CANCELLED,
                         payload={"token": wanted.token},
                         now=now,
                     )
@@ -310,6 +312,27 @@ async def home_request(
         )
     ).first()
     return None if request_id is None else await session.get(SupportRequest, request_id)
+
+
+async def on_cancelled(session: AsyncSession, *, request_id: uuid.UUID, now: datetime) -> int:
+    """The requester cancelled: tell each peer that was offered it (in the caller's
+    transaction). Returns the peers told."""
+    rows = await session.exec(
+        select(FederatedRequest).where(
+            FederatedRequest.request_id == request_id, col(FederatedRequest.inbound).is_(False)
+        )
+    )
+    told = 0
+    for forwarded in rows.all():
+        await outbox.enqueue(
+            session,
+            peer_id=forwarded.peer_id,
+            kind=CANCELLED,
+            payload={"token": forwarded.token},
+            now=now,
+        )
+        told += 1
+    return told
 
 
 async def back_to_searching(session: AsyncSession, *, request_id: uuid.UUID, now: datetime) -> bool:

@@ -69,7 +69,7 @@ async def apply_event(
         if await forwarding.back_to_searching(session, request_id=request.id, now=now):
             return Applied(search_again=request.id)
         return Applied()
-    if kind == "request.cancelled":
+    if kind == forwarding.CANCELLED:
         request = await forwarding.home_request(
             session, peer=peer, token=item.get("token"), inbound=True
         )

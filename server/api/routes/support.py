@@ -18,7 +18,7 @@ from server.api.schemas import (
 )
 from server.api.views import offer_view, request_view, room_view
 from server.db.models import Account
-from server.federation import shared_rooms
+from server.federation import forwarding, shared_rooms
 from server.federation.forwarding import Forwarder
 from server.rooms import rooms
 from server.support import matchmaker, offers, requests
@@ -83,7 +83,10 @@ async def cancel_request(
     request = await requests.cancel_request(
         session, account=account, request_id=request_id, now=now
     )
+    # A forwarded request: the peer node drops its stand-in request (and any pending offer).
+    await forwarding.on_cancelled(session, request_id=request_id, now=now)
     await session.commit()
+    state.federation.wake()
     return await request_view(
         session, request=request, crisis_resources=state.settings.crisis_resources
     )

@@ -172,3 +172,20 @@ async def test_nothing_is_lost_while_the_peer_node_is_down(fed: Federation, tmp_
             await sam.send(room, "I am back")
             assert await texts(ann, 1) == ["I am back"]
     wait_for(lambda: count(fed.a.world, FederationOutbox) == 0)
+
+
+def test_a_cancelled_forwarded_request_is_withdrawn_on_the_peer(
+    fed: Federation, tmp_path: Path
+) -> None:
+    helper = person(fed.b, tmp_path / "sam", Role.SUPPORTER, fed.people)
+    helper.set_profile(specialty="207P00000X", years_experience=15, career_stage="senior",
+                       languages=["en"], time_zone="UTC")  # fmt: skip
+    helper.set_supporter_profile(topic_expertise=["adverse-event"])
+    asker = person(fed.a, tmp_path / "ann", Role.CLINICIAN, fed.people)
+    asker.set_profile(specialty="207P00000X", years_experience=4, career_stage="resident",
+                      languages=["en"], time_zone="UTC")  # fmt: skip
+    wait_for(lambda: (fed.a.peers()[0]["availability"] or {}).get("total"))
+    request = asker.request_support(["adverse-event"])
+    assert request["status"] == "offered" and len(helper.offers()) == 1
+    assert asker.cancel_request(request["id"])["status"] == "cancelled"
+    wait_for(lambda: helper.offers() == [])
