@@ -55,12 +55,14 @@ def person(n: Node, folder: Path, role: Role, opened: list[Peerhaven]) -> Peerha
 class Federation:
     """Node A (clinician), node B (supporter), peered; B can be stopped and started."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, a_url: str | None = None) -> None:
         self.tmp = tmp_path
         self.stack = ExitStack()
         self.people: list[Peerhaven] = []
         self.a = self.stack.enter_context(
-            node(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", tmp_path / "a", "alpha", **FAST)
+            node(
+                a_url or f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", tmp_path / "a", "alpha", **FAST
+            )
         )
         self._b_stack = ExitStack()
         self.b: Node = self._b_stack.enter_context(
@@ -189,3 +191,19 @@ def test_a_cancelled_forwarded_request_is_withdrawn_on_the_peer(
     assert request["status"] == "offered" and len(helper.offers()) == 1
     assert asker.cancel_request(request["id"])["status"] == "cancelled"
     wait_for(lambda: helper.offers() == [])
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_cross_node_chat_with_node_a_on_postgresql(
+    database_url: str, tmp_path: Path
+) -> None:
+    fed = await asyncio.to_thread(Federation, tmp_path, database_url)
+    try:
+        asker, helper, room = await asyncio.to_thread(matched, fed, tmp_path)
+        async with relay(asker) as ann, relay(helper) as sam:
+            await ann.send(room, "from postgres")
+            assert await texts(sam, 1) == ["from postgres"]
+            await sam.send(room, "to postgres")
+            assert await texts(ann, 1) == ["to postgres"]
+    finally:
+        await asyncio.to_thread(fed.close)
