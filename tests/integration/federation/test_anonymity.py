@@ -23,6 +23,8 @@ from tests.integration.federation.nodes import Node, node, peer
 from tests.integration.federation.recorder import recording_proxy
 from tests.integration.federation.test_rooms import FAST, matched, relay, texts, wait_for
 
+CANARY = f"CANARY-{uuid.uuid4().hex}"
+
 
 @dataclass
 class Pair:
@@ -98,6 +100,11 @@ async def test_neither_node_learns_who_is_on_the_other(
                     logs = "\n".join(r.getMessage() for r in records).encode()
                     assert len(records) > 50
                     _absent("the logs", logs, requester | supporter)
+                    # The canary: no plaintext on either node, in traffic, storage or logs.
+                    canary = {"plaintext": [CANARY.encode(), b"and a reply"]}
+                    for where, data in (("traffic", crossed), ("logs", logs),
+                                        ("node A", _database(a)), ("node B", _database(b))):  # fmt: skip
+                        _absent(where, data, canary)
                 finally:
                     for api in pair.people:
                         api.close()
@@ -107,8 +114,8 @@ async def _converse(pair: Pair, tmp_path: Path) -> None:
     peer(pair.a, pair.b)
     asker, helper, room = await asyncio.to_thread(matched, pair, tmp_path)  # type: ignore[arg-type]
     async with relay(asker) as ann, relay(helper) as sam:
-        await ann.send(room, "a canary-7f3e message")
-        assert await texts(sam, 1) == ["a canary-7f3e message"]
+        await ann.send(room, CANARY)
+        assert await texts(sam, 1) == [CANARY]
         await sam.send(room, "and a reply")
         assert await texts(ann, 1) == ["and a reply"]
     asker.close_room(room)
