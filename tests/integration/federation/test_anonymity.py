@@ -102,8 +102,8 @@ async def test_neither_node_learns_who_is_on_the_other(
                     _absent("the logs", logs, requester | supporter)
                     # The canary: no plaintext on either node, in traffic, storage or logs.
                     canary = {"plaintext": [CANARY.encode(), b"and a reply"]}
-                    for where, data in (("traffic", crossed), ("logs", logs),
-                                        ("node A", _database(a)), ("node B", _database(b))):  # fmt: skip
+                    stores = {"node A": _database(a), "node B": _database(b)}
+                    for where, data in {"traffic": crossed, "logs": logs, **stores}.items():
                         _absent(where, data, canary)
                 finally:
                     for api in pair.people:
