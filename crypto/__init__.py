@@ -1,9 +1,13 @@
 """Peerhaven's end-to-end encryption protocol, client side (sans-I/O, on libsodium).
 
 The server imports only :func:`verify_signature`, :func:`verify_with_domain`,
-:func:`server_tag` and :func:`verify_report` (plain bytes in, exception out).
+:func:`server_tag` and :func:`verify_report` (plain bytes in, exception out), and the shared
+specs: :mod:`crypto.statements` (what a device signs, invite-code normalisation),
+:mod:`crypto.encoding` (base64url, length prefixes) and :mod:`crypto.relay` (the relay's error
+and close codes).
 Clients use :func:`initiate_session`, :func:`accept_session`, :class:`Session`,
-:class:`Envelope`, :func:`safety_number` and :class:`Keystore`. See ``docs/protocol.md``.
+:class:`Envelope`, :func:`safety_number`, :class:`Keystore` and :class:`PeerPin` (the peer's
+pinned key). See ``docs/protocol.md``.
 """
 
 from .envelope import (
@@ -18,6 +22,7 @@ from .errors import (
     DecodeError,
     DecryptionError,
     FrankingError,
+    IdentityKeyChanged,
     InvalidKeyError,
     KeystoreError,
     LimitError,
@@ -39,6 +44,7 @@ from .keys import (
     verify_with_domain,
 )
 from .keystore import Keystore
+from .pinning import PeerPin
 from .session import ReceivedMessage, Session, accept_session, initiate_session
 
 __all__ = [
@@ -52,12 +58,14 @@ __all__ = [
     "Envelope",
     "EnvelopeType",
     "FrankingError",
+    "IdentityKeyChanged",
     "IdentityKeyPair",
     "InvalidKeyError",
     "Keystore",
     "KeystoreError",
     "LimitError",
     "OneTimePreKey",
+    "PeerPin",
     "PreKeyBundle",
     "ReceivedMessage",
     "ReplayError",

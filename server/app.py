@@ -38,6 +38,7 @@ from server.platform.secrets import load_server_keys
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
+from server.support.roster import Roster
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -52,35 +53,43 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
     gateway = Gateway(settings, node_key=keys.node_key, clock=clock)
+    metrics = Metrics()
+    connections = ConnectionCounter(settings.ws_connections_per_account)
+    metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
     state = AppState(
         settings=settings,
         db=db,
         keys=keys,
-        metrics=Metrics(),
+        metrics=metrics,
         clock=clock,
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
-        connections=ConnectionCounter(settings.ws_connections_per_account),
+        connections=connections,
         writes=MailboxWriter(
             db,
             server_secret=keys.franking_secret,
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            metrics=metrics,
             on_accepted=lambda entry: gateway.noticed(entry.recipient_id),
         ),
+        roster=Roster(db, pubsub, clock=clock, metrics=metrics),
         federation=gateway,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await pubsub.start()
+        await state.roster.start()
+        if settings.match_pool_warm:
+            state.roster.warm()
         if settings.relay_group_commit:
             state.writes.start()
         jobs = periodic_jobs(
-            state.db, settings=settings, clock=clock, notify=state.notify,
+            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster,
             federation=state.federation,
         )  # fmt: skip
         outbox_on = settings.federation_outbox_seconds > 0
@@ -97,6 +106,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             for job in running:
                 await job.stop()
             await state.writes.stop()
+            await state.roster.stop()
             await state.federation.close()
             await pubsub.stop()
             await state.db.dispose()

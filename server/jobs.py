@@ -1,4 +1,5 @@
-"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, and housekeeping
+"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, the supporter pools'
+refresh, and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
 report window, used or expired login challenges and tokens)."""
 
@@ -18,6 +19,7 @@ from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
 from server.support import matchmaker
+from server.support.roster import Roster
 
 __all__ = ["periodic_jobs", "sweep"]
 
@@ -45,6 +47,7 @@ def periodic_jobs(
     settings: Settings,
     clock: Callable[[], datetime],
     notify: Notifier = SILENT,
+    source: Roster | None = None,
     federation: Gateway | None = None,
 ) -> list[Periodic]:
     """Every job the settings turn on (an interval of 0 turns one off); the federation jobs
@@ -53,13 +56,20 @@ def periodic_jobs(
     jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
         ("offer-sweeper", settings.offer_sweep_seconds,
          lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify,
-                                       forward=forward)),
+                                       source=source, forward=forward)),
         ("batch-window", settings.batch_window_seconds,
          lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify,
-                                              forward=forward)),
+                                              source=source, forward=forward)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip
+    if source is not None:
+        roster = source
+
+        async def refresh(_now: datetime) -> None:
+            roster.rebuild()
+
+        jobs.append(("pool-refresh", settings.match_pool_refresh_seconds, refresh))
     if federation is not None:
         gateway = federation
         jobs.append(("federation-availability", settings.federation_availability_seconds,

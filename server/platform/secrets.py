@@ -8,7 +8,6 @@ lock file makes concurrent workers agree on one key.
 
 from __future__ import annotations
 
-import base64
 import fcntl
 import json
 import os
@@ -17,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from crypto.encoding import b64decode, b64encode
+from crypto.errors import DecodeError
 from server.config import Settings
 
 __all__ = ["ServerKeys", "load_server_keys"]
@@ -40,14 +41,6 @@ class ServerKeys:
 
     def __repr__(self) -> str:
         return "ServerKeys(<redacted>)"
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _write_private(path: Path, stored: dict[str, str]) -> None:
@@ -74,7 +67,7 @@ def _load_or_create(path: Path, names: frozenset[str]) -> dict[str, str]:
         missing = [name for name in _GENERATORS if name in names and name not in stored]
         if missing:
             for name in missing:
-                stored[name] = _b64(_GENERATORS[name]())
+                stored[name] = b64encode(_GENERATORS[name]())
             _write_private(path, stored)
         return stored
     finally:
@@ -89,13 +82,11 @@ def load_server_keys(settings: Settings) -> ServerKeys:
     franking = (
         settings.franking_secret.get_secret_value().encode()
         if settings.franking_secret is not None
-        else _unb64(stored["franking_secret"])
+        else b64decode(stored["franking_secret"], field="franking_secret", max_length=64)
     )
-    node_key = (
-        _unb64(settings.node_key.get_secret_value())
-        if settings.node_key is not None
-        else _unb64(stored["node_key"])
-    )
-    if len(node_key) != 32:
-        raise ValueError("the node key must be a 32-byte Ed25519 seed (base64url)")
+    raw = settings.node_key.get_secret_value() if settings.node_key else stored["node_key"]
+    try:
+        node_key = b64decode(raw, field="node_key", length=32, max_length=32)
+    except DecodeError:
+        raise ValueError("the node key must be a 32-byte Ed25519 seed (base64url)") from None
     return ServerKeys(franking_secret=franking, node_key=node_key)

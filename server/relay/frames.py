@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import IntEnum, StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from crypto.relay import MAX_ACK_IDS, CloseCode, ErrorCode
 from server.errors import MalformedFrame
 
 __all__ = [
@@ -36,37 +36,6 @@ __all__ = [
 ]
 
 
-class CloseCode(IntEnum):
-    """WebSocket close codes the relay uses (documented in docs/protocol.md)."""
-
-    NORMAL = 1000
-    GOING_AWAY = 1001
-    TOO_BIG = 1009
-    UNAUTHENTICATED = 4001
-    AUTH_TIMEOUT = 4002
-    TOO_MANY_CONNECTIONS = 4008
-    RATE_LIMITED = 4029
-
-
-class ErrorCode(StrEnum):
-    """The `code` of an `error` frame: each `server.errors` type names one (docs/protocol.md)."""
-
-    MALFORMED = "malformed"  # not JSON, or not a known frame, or invalid fields
-    INVALID = "invalid"  # well-formed but unacceptable
-    UNAUTHENTICATED = "unauthenticated"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    CONFLICT = "conflict"
-    RATE_LIMITED = "rate_limited"
-    ALREADY_AUTHENTICATED = "already_authenticated"
-    UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
-    ROOM_CLOSED = "room_closed"
-    NO_RECIPIENT = "no_recipient"
-    INVALID_ENVELOPE = "invalid_envelope"
-    TOO_LARGE = "too_large"
-    UNAVAILABLE = "unavailable"  # the server could not store it now: nothing accepted, retry
-
-
 class _Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -86,7 +55,7 @@ class Send(_Frame):
 
 class Ack(_Frame):
     type: Literal["ack"]
-    ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_ACK_IDS)
 
 
 class Sync(_Frame):

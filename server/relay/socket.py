@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from crypto import DecodeError, Envelope
+from crypto.encoding import b64encode
 from server.accounts import auth
-from server.accounts.statements import b64encode
 from server.errors import (
     AlreadyAuthenticated,
     PayloadTooLarge,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crypto import SIGNED_PREKEY_DOMAIN, SignatureError, verify_with_domain
+from crypto import SIGNED_PREKEY_DOMAIN, SignatureError, SignedPreKey, verify_with_domain
 from server.accounts.statements import b64decode
 from server.db.models import Account, OneTimePreKey, RoomMember
 from server.errors import Conflict, InvalidInput
@@ -85,7 +85,7 @@ async def upload_prekeys(
         if signed_prekey.signature is None:
             raise InvalidInput("signed_prekey.signature is required")
         signature = b64decode(signed_prekey.signature, field="signed_prekey.signature", length=64)
-        payload = key_id.to_bytes(4, "big") + public
+        payload = SignedPreKey.signed_payload(key_id, public)
         try:
             verify_with_domain(me.identity_key, SIGNED_PREKEY_DOMAIN, payload, signature)
         except SignatureError:

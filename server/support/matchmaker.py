@@ -6,6 +6,9 @@ of a fresh transaction. Offer expiry is lazy (`expire`, called when a requester 
 request or anyone acts on it) and also swept periodically by the `offer-sweeper` job, so a
 request moves on even if nobody looks.
 
+Ranking reads the pool from `source` (the worker's `roster.Roster`, in memory); without one it
+reads the network's supporters from the database each time (tools and tests only: slow).
+
 With `batch_window_seconds` set, routine requests are not matched one by one: they wait (status
 `searching`) for the next window, which assigns them jointly (`assign_pooled`). Soon and urgent
 requests are always matched at once.
@@ -47,6 +50,7 @@ async def find_supporter(
     now: datetime,
     settings: Settings,
     notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
     forward: Forward | None = None,
 ) -> None:
     """Offer a searching request to the best candidate with capacity, else (after `forward`,
@@ -64,7 +68,7 @@ async def find_supporter(
                 return
             requester_id = request.requester_id
             candidates = await pool.rank_candidates(
-                session, request=request, now=now, k=settings.match_candidates
+                session, request=request, now=now, k=settings.match_candidates, source=source
             )
         below = settings.federation_forward_below_score
         if not asked and candidates and candidates[0].score < below:
@@ -88,6 +92,8 @@ async def find_supporter(
                 await session.rollback()
             if outcome is offers.Reservation.REQUEST_CLOSED:
                 return
+            if source is not None:  # the pool thought they had room: it is behind
+                source.stale(uuid.UUID(candidate.supporter_id))
     if not asked:
         assert forward is not None
         if await forward(request_id, None):
@@ -111,6 +117,7 @@ async def expire(
     settings: Settings,
     request_id: uuid.UUID | None = None,
     notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
     forward: Forward | None = None,
 ) -> int:
     """Expire due offers (of one request, or all) and offer their requests to the next
@@ -121,7 +128,8 @@ async def expire(
     for owner in reopened:
         log.info("offer for request %s expired; trying the next candidate", owner)
         await find_supporter(
-            db, request_id=owner, now=now, settings=settings, notify=notify, forward=forward
+            db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
+            forward=forward,
         )
     if request_id is None:
         async with db.session() as session:
@@ -133,8 +141,9 @@ async def expire(
         for owner in stale:
             log.info("request %s was left searching; searching again", owner)
             await find_supporter(
-            db, request_id=owner, now=now, settings=settings, notify=notify, forward=forward
-        )
+                db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
+                forward=forward,
+            )
     return len(reopened)
 
 
@@ -144,6 +153,7 @@ async def assign_pooled(
     now: datetime,
     settings: Settings,
     notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
     forward: Forward | None = None,
 ) -> int:
     """Assign the pooled (routine, searching) requests jointly with the batch optimiser, then
@@ -152,7 +162,7 @@ async def assign_pooled(
     async with db.session() as session:
         pooled = await requests.pooled_requests(session)
         ids = [r.id for r in pooled]
-        chosen = await pool.assign_window(session, requests=pooled, now=now)
+        chosen = await pool.assign_window(session, requests=pooled, now=now, source=source)
     ttl = timedelta(seconds=settings.offer_ttl_seconds)
     offered, left = 0, [i for i in ids if i not in chosen]
     # Joint assignments first: the online fallback must not take their supporters.
@@ -167,10 +177,13 @@ async def assign_pooled(
                 await notify(uuid.UUID(candidate.supporter_id), "offer")
                 continue
             await session.rollback()
+        if source is not None and outcome is offers.Reservation.SUPPORTER_FULL:
+            source.stale(uuid.UUID(candidate.supporter_id))
         left.append(request_id)
     for request_id in left:
         await find_supporter(
-            db, request_id=request_id, now=now, settings=settings, notify=notify, forward=forward
+            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source,
+            forward=forward,
         )
     if ids:
         log.info("batch window: %s pooled, %s assigned jointly", len(ids), offered)

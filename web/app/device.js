@@ -1,44 +1,51 @@
 /**
  * This device's account: redeeming an invite with a fresh identity key, and challenge-response
  * login (docs/protocol.md §12). The identity seed never leaves the vault except as signatures.
+ * What is signed binds the page's own origin (`location.origin`), never the one a challenge
+ * names: a host relaying to the real server must not obtain a signature that works there.
  *
  * @module app/device
  */
 
-import { b64decode, b64encode, concat, lp, utf8 } from '../js/protocol/encoding.js';
+import { b64decode, b64encode } from '../js/protocol/encoding.js';
 import { IdentityKeyPair } from '../js/protocol/keys.js';
+import { loginStatement, registrationStatement } from '../js/protocol/statements.js';
 import { bytesToText, textToBytes } from './vault.js';
 
-const REGISTER_LABEL = 'peerhaven/register/v1';
-const LOGIN_LABEL = 'peerhaven/login/v1';
-
-/** The form of an invite code that is signed: upper case, no separators. */
-export const normaliseCode = (code) => code.replace(/[\s-]/g, '').toUpperCase();
-
-function registrationMessage(origin, code, identityKey) {
-  return concat(lp(utf8(REGISTER_LABEL)), lp(utf8(origin)), lp(utf8(normaliseCode(code))),
-    lp(identityKey));
-}
-
-function loginMessage(origin, nonce, identityKey) {
-  return concat(lp(utf8(LOGIN_LABEL)), lp(utf8(origin)), lp(nonce), lp(identityKey));
+/** A challenge for another origin than this page's: refused before anything is signed. */
+export class OriginMismatch extends Error {
+  constructor() {
+    super('The server answered for another address than this page. Nothing was signed; '
+      + 'open Peerhaven at its own address.');
+    this.name = 'OriginMismatch';
+  }
 }
 
 export class Device {
-  /** @param {IdentityKeyPair} identity @param {{accountId?: string, role?: string}} account */
-  constructor(identity, account = {}) {
+  /**
+   * @param {IdentityKeyPair} identity @param {{accountId?: string, role?: string}} account
+   * @param {string} [origin] what every statement binds; the page's own by default
+   */
+  constructor(identity, account = {}, origin = globalThis.location?.origin) {
     this.identity = identity;
     this.accountId = account.accountId ?? null;
     this.role = account.role ?? null;
-    /** The server's origin, learnt at login (bound into room-identity signatures). */
-    this.origin = null;
+    /** This page's origin, bound into login, registration and room-identity signatures. */
+    this.origin = origin ?? null;
   }
 
-  /** @param {import('./vault.js').Vault} vault */
-  static async load(vault) {
+  /** @param {import('./vault.js').Vault} vault @param {string} [origin] */
+  static async load(vault, origin) {
     const record = await vault.get('device');
     if (!record) return null;
-    return new Device(new IdentityKeyPair(textToBytes(record.seed, 32)), record);
+    return new Device(new IdentityKeyPair(textToBytes(record.seed, 32)), record, origin);
+  }
+
+  /** A login challenge, checked: it must be for this page's origin. @throws {OriginMismatch} */
+  async #challenge(api) {
+    const challenge = await api.challenge(this.publicKey);
+    if (!this.origin || challenge?.origin !== this.origin) throw new OriginMismatch();
+    return challenge;
   }
 
   async save(vault) {
@@ -58,13 +65,13 @@ export class Device {
    */
   async register(api, vault, code) {
     await this.save(vault); // first, so a retry after a network error re-uses the same key
-    const challenge = await api.post('/api/v1/auth/challenges', { identity_key: this.publicKey },
-      { auth: false });
-    const signature = this.identity.sign(
-      registrationMessage(challenge.origin, code, this.identity.publicKey));
-    const me = await api.post('/api/v1/accounts', {
-      invite_code: code.trim(), identity_key: this.publicKey, signature: b64encode(signature),
-    }, { auth: false });
+    await this.#challenge(api);
+    const inviteCode = code.trim(); // sign exactly what is sent (the server normalises it)
+    const signature = this.identity.sign(registrationStatement({
+      origin: this.origin, inviteCode, identityKey: this.identity.publicKey }));
+    const me = await api.register({
+      invite_code: inviteCode, identity_key: this.publicKey, signature: b64encode(signature),
+    });
     this.accountId = me.account_id;
     this.role = me.role;
     await this.save(vault);
@@ -73,16 +80,14 @@ export class Device {
 
   /** Challenge-response login; the token stays in `api` (memory). @returns the `me` view */
   async login(api) {
-    const challenge = await api.post('/api/v1/auth/challenges', { identity_key: this.publicKey },
-      { auth: false });
+    const challenge = await this.#challenge(api);
     const nonce = b64decode(challenge.nonce, { field: 'nonce', maxLength: 64 });
-    const signature = this.identity.sign(loginMessage(challenge.origin, nonce,
-      this.identity.publicKey));
-    const token = await api.post('/api/v1/auth/tokens', {
+    const signature = this.identity.sign(loginStatement({
+      origin: this.origin, nonce, identityKey: this.identity.publicKey }));
+    const token = await api.login({
       challenge_id: challenge.challenge_id, signature: b64encode(signature),
-    }, { auth: false });
+    });
     api.token = token.token;
-    this.origin = challenge.origin;
     this.role = token.me.role;
     return token.me;
   }

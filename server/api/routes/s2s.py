@@ -214,6 +214,7 @@ async def _apply_event(
             now=now,
             settings=state.settings,
             notify=state.notify,
+            source=state.roster,
             forward=Forwarder(state.db, state.federation),
         )
     return {"ok": kind_of(item)}
@@ -269,8 +270,9 @@ async def forwarded_request(
     await session.commit()
     # Rank and offer here; never forwarded on (no hook), the answer is the status.
     await matchmaker.find_supporter(
-        state.db, request_id=request_id, now=now, settings=state.settings, notify=state.notify
-    )
+        state.db, request_id=request_id, now=now, settings=state.settings, notify=state.notify,
+        source=state.roster,
+    )  # fmt: skip
     async with state.db.session() as fresh:
         request = await fresh.get(SupportRequest, request_id)
         assert request is not None

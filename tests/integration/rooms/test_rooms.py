@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from crypto import IdentityKeyPair, PreKeyBundle
-from server.accounts.statements import b64encode
+from crypto.encoding import b64encode
 from server.db.models import Block, OneTimePreKey, RoomMember
 from tests.integration.peers import (
     RoomKeys,
