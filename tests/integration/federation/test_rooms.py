@@ -45,7 +45,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
 def person(n: Node, folder: Path, role: Role, opened: list[Peerhaven]) -> Peerhaven:
     keys = KeyFolder(folder, "a long enough passphrase", opslimit=ARGON2ID_OPSLIMIT_MIN,
                      memlimit=ARGON2ID_MEMLIMIT_MIN)  # fmt: skip
-    api = Peerhaven(n.world.server.base_url, keys=keys)
+    api = Peerhaven(n.world.server.base_url, keys=keys, origin=n.url)
     opened.append(api)
     api.register(n.world.invite(role, "a"), origin=n.url)
     api.login()

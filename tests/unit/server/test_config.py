@@ -34,7 +34,7 @@ def test_secrets_are_generated_once_with_mode_0600(tmp_path: Path) -> None:
 
 
 def test_given_secret_wins(tmp_path: Path) -> None:
-    seed = base64.urlsafe_b64encode(b"n" * 32).decode()
+    seed = base64.urlsafe_b64encode(b"n" * 32).rstrip(b"=").decode()
     settings = Settings(data_dir=tmp_path, franking_secret="s" * 43, node_key=seed)  # type: ignore[arg-type]
     keys = load_server_keys(settings)
     assert keys.franking_secret == b"s" * 43
