@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test lint typecheck unit bench vectors clean
+.PHONY: run demo-federation test lint typecheck unit bench vectors clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ run: $(STAMP)
 	$(BIN)/peerhaven migrate
 	$(BIN)/peerhaven demo --if-empty
 	$(BIN)/peerhaven serve
+
+# Two peered nodes on one machine: node a on :8000, node b on :8001 (docs/federation.md).
+demo-federation: $(STAMP)
+	$(BIN)/peerhaven demo --federated
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

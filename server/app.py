@@ -16,6 +16,7 @@ from server.api.routes import (
     auth,
     checkin_reports,
     checkins,
+    federation,
     health,
     intake,
     integration_credentials,
@@ -24,15 +25,19 @@ from server.api.routes import (
     networks,
     profiles,
     rooms,
+    s2s,
     support,
     web,
     ws,
 )
 from server.config import Settings, get_settings
 from server.db.engine import Database
+from server.federation.gateway import Gateway
+from server.federation.outbox import OutboxWorker
 from server.jobs import periodic_jobs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
+from server.platform.periodic import Periodic
 from server.platform.pubsub import pubsub_from_url
 from server.platform.secrets import load_server_keys
 from server.platform.throttle import Throttle, ThrottleStorage
@@ -54,6 +59,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
     throttles = ThrottleStorage(settings.redis_url, key_secret=keys.franking_secret)
+    gateway = Gateway(settings, node_key=keys.node_key, clock=clock)
     metrics = Metrics()
     connections = ConnectionCounter(settings.ws_connections_per_account)
     metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
@@ -83,8 +89,10 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             clock=clock,
             max_batch=settings.relay_max_batch,
             metrics=metrics,
+            on_accepted=lambda entry: gateway.noticed(entry.recipient_id),
         ),
         roster=Roster(db, pubsub, clock=clock, metrics=metrics),
+        federation=gateway,
     )
 
     @asynccontextmanager
@@ -96,18 +104,26 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         if settings.relay_group_commit:
             state.writes.start()
         jobs = periodic_jobs(
-            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster
-        )
-        for job in jobs:
+            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster,
+            federation=state.federation,
+        )  # fmt: skip
+        outbox_on = settings.federation_outbox_seconds > 0
+        workers = [
+            OutboxWorker(state.db, gateway, settings=settings, clock=clock)
+            for _ in range(settings.federation_outbox_workers if outbox_on else 0)
+        ]
+        running: list[Periodic | OutboxWorker] = [*jobs, *workers]
+        for job in running:
             job.start()
         try:
             yield
         finally:
-            for job in jobs:
+            for job in running:
                 await job.stop()
             await state.writes.stop()
             await throttles.close()
             await state.roster.stop()
+            await state.federation.close()
             await pubsub.stop()
             await state.db.dispose()
 
@@ -120,11 +136,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     app.state.peerhaven = state
     install_problem_handlers(app)
     install_openapi(app)
-    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, moderation,
-                   ws, checkins, checkin_reports, integration_credentials, intake):  # fmt: skip
+    for module in (
+        health, auth, accounts, invites, networks, profiles, support, rooms, moderation, ws,
+        checkins, checkin_reports, integration_credentials, intake, federation, s2s,
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        wider=(("/federation/", settings.federation_max_body_bytes),),
+    )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, access_log=settings.access_log)
     return app
 

@@ -10,6 +10,7 @@ import os
 import secrets
 import sys
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,9 @@ from server.checkins.signatures import signature_header
 from server.config import Settings, get_settings
 from server.db import migrate
 from server.db.engine import Database
-from server.errors import ServiceError
+from server.errors import NotFound, ServiceError
+from server.federation import handshake, peering
+from server.federation.gateway import Gateway
 from server.moderation import audit
 from server.platform.logs import uvicorn_log_config
 from server.platform.secrets import load_server_keys
@@ -79,6 +82,16 @@ def cmd_migrate(_args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    if args.federated:
+        print("two peered nodes; Ctrl-C stops both")
+        try:
+            asyncio.run(demo.run_federated(
+                settings.data_dir, host=settings.host, ports=(args.port, args.port + 1),
+                now=_now(), say=print,
+            ))  # fmt: skip
+        except KeyboardInterrupt:
+            pass
+        return 0
     path = settings.data_dir / "demo-invites.txt"
 
     keys = CheckinKeys(load_server_keys(settings).checkins_secret)
@@ -187,6 +200,79 @@ def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def _gateway(settings: Settings) -> Gateway:
+    return Gateway(settings, node_key=load_server_keys(settings).node_key, clock=_now)
+
+
+def cmd_federation_node(_args: argparse.Namespace, settings: Settings) -> int:
+    identity = _gateway(settings).identity
+    print(f"name         {identity.name}")
+    print(f"fingerprint  {identity.fingerprint}")
+    return 0
+
+
+def _with_gateway(settings: Settings, work: Callable[[Database, Gateway], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+        gateway = _gateway(settings)
+        try:
+            return await work(db, gateway)
+        finally:
+            await gateway.close()
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+async def _network_id(db: Database, slug: str) -> uuid.UUID:
+    async with db.session() as session:
+        network = await directory.network_by_slug(session, slug=slug)
+    if network is None:
+        raise NotFound(f"no network with slug {slug!r}")
+    return network.id
+
+
+def cmd_peer_add(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database, gateway: Gateway) -> str:
+        peer = await handshake.peer_with(
+            db, gateway.transport, network_id=await _network_id(db, args.network), url=args.url,
+            fingerprint=args.fingerprint, now=_now(),
+        )  # fmt: skip
+        return f"{peer.id} {peer.url} {peer.status}"
+
+    print(_with_gateway(settings, work))
+    return 0
+
+
+def cmd_peer_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database, _gateway: Gateway) -> list[str]:
+        network_id = await _network_id(db, args.network)
+        async with db.session() as session:
+            found = await peering.list_peers(session, network_id=network_id)
+        return [f"{p.id} {p.status:8} {p.url} {p.fingerprint}" for p in found]
+
+    for line in _with_gateway(settings, work):
+        print(line)
+    return 0
+
+
+def cmd_peer_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def work(db: Database, gateway: Gateway) -> str:
+        network_id = await _network_id(db, args.network)
+        async with db.session() as session:
+            found = await peering.list_peers(session, network_id=network_id)
+        match = [p for p in found if p.url == args.url.rstrip("/").lower()]
+        if not match:
+            raise NotFound("no such peer in this network")
+        peer = await handshake.unpeer(
+            db, gateway.transport, network_id=network_id, peer_id=match[0].id, now=_now()
+        )
+        return f"{peer.id} {peer.url} {peer.status}"
+
+    print(_with_gateway(settings, work))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerhaven", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,6 +287,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo_cmd = commands.add_parser("demo", help="seed the demo network")
     demo_cmd.add_argument("--if-empty", action="store_true", help="only when the database is empty")
+    demo_cmd.add_argument(
+        "--federated", action="store_true",
+        help="serve two peered demo nodes (data_dir/node-a on --port, node-b on --port + 1)",
+    )  # fmt: skip
+    demo_cmd.add_argument("--port", type=int, default=8000, help="node a's port (--federated)")
     demo_cmd.set_defaults(handler=cmd_demo)
 
     audit_cmd = commands.add_parser("audit", help="the moderation audit log").add_subparsers(
@@ -245,6 +336,27 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--hours", type=int, help="lifetime in hours")
     create.set_defaults(handler=cmd_invite_create)
+
+    federation = commands.add_parser("federation", help="this node and its peer nodes")
+    fed = federation.add_subparsers(dest="federation", required=True)
+    fed.add_parser("node", help="print this node's name and key fingerprint").set_defaults(
+        handler=cmd_federation_node
+    )
+    peer = fed.add_parser("peer", help="the allow-list of peer nodes").add_subparsers(
+        dest="action", required=True
+    )
+    add = peer.add_parser("add", help="peer with a node (active once it allows this node too)")
+    add.add_argument("--network", required=True, help="network slug")
+    add.add_argument("--url", required=True, help="the peer's origin, e.g. https://node.example")
+    add.add_argument("--fingerprint", required=True, help="its key fingerprint, checked apart")
+    add.set_defaults(handler=cmd_peer_add)
+    listing = peer.add_parser("list", help="list the network's peers")
+    listing.add_argument("--network", required=True, help="network slug")
+    listing.set_defaults(handler=cmd_peer_list)
+    revoke = peer.add_parser("revoke", help="revoke a peering")
+    revoke.add_argument("--network", required=True, help="network slug")
+    revoke.add_argument("--url", required=True)
+    revoke.set_defaults(handler=cmd_peer_revoke)
     return parser
 
 

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
         description="Root of the per-institution staff-identifier link keys and of the key "
         "that seals integration credentials at rest (docs/checkins.md).",
     )
+    node_key: SecretStr | None = Field(
+        default=None,
+        description="The node's Ed25519 federation key: a 32-byte seed in base64url. Generated "
+        "under data_dir on first start when not given.",
+    )
 
     # Lifetimes.
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
@@ -192,6 +197,35 @@ class Settings(BaseSettings):
     team_threshold: float = Field(
         default=2.0, ge=0, le=100, description="A team whose score reaches this is flagged."
     )
+
+    # Federation (docs/federation.md). The node's name is `origin`.
+    federation_signature_window_seconds: int = Field(
+        default=300, ge=10, le=3600,
+        description="A signed server-to-server request older (or further ahead) than this is "
+        "refused; nonces are remembered twice as long.",
+    )  # fmt: skip
+    federation_timeout_seconds: float = Field(default=5.0, gt=0, le=120)
+    federation_max_body_bytes: int = Field(default=1 << 20, ge=1024, le=16 << 20)
+    federation_availability_seconds: float = Field(
+        default=60.0, ge=0, le=24 * 3600,
+        description="How often to send availability counts to peers; 0: off",
+    )  # fmt: skip
+    federation_forward_below_score: float = Field(
+        default=0.25, ge=0, le=1,
+        description="Forward a request to a peer node when no local supporter is feasible or "
+        "the best local score is below this.",
+    )  # fmt: skip
+    federation_outbox_seconds: float = Field(
+        default=1.0, ge=0, le=3600,
+        description="How often the outbox is polled besides being woken by new work; 0: off",
+    )  # fmt: skip
+    federation_outbox_batch: int = Field(default=100, ge=1, le=1000)
+    federation_outbox_workers: int = Field(
+        default=1, ge=1, le=32, description="Outbox workers per process (they share by lease)"
+    )
+    federation_outbox_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    federation_retry_base_seconds: float = Field(default=0.5, gt=0, le=600)
+    federation_retry_max_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -1,32 +1,49 @@
 """A demo network for `make run`: three institutions and invite codes to try every role,
 including two moderators (the console's duty switch puts them on the primary or backup tier), and
 an integration credential for the first institution's incident system, with a sample
-AdverseEvent and the `curl` that posts it (docs/checkins.md)."""
+AdverseEvent and the `curl` that posts it (docs/checkins.md); and `peerhaven demo --federated`:
+two peered nodes on one machine, each with its own network."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import uvicorn
+from fastapi import FastAPI
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.accounts import directory
 from server.accounts.invites import create_invite
 from server.accounts.roles import Role
+from server.app import create_app
 from server.checkins.credentials import create_credential
 from server.checkins.keys import CheckinKeys
+from server.config import Settings
+from server.db import migrate
+from server.db.engine import Database
 from server.db.models import Institution, Network
+from server.federation import handshake, peering
+from server.federation.node import NodeIdentity
+from server.federation.states import PeerStatus
+from server.platform.secrets import load_server_keys
+from server.state import AppState
 
 __all__ = [
     "DEMO_STAFF_IDENTIFIER",
     "DemoCredential",
     "DemoInvite",
+    "DemoNode",
     "database_is_empty",
+    "federated_nodes",
+    "run_federated",
     "sample_adverse_event",
     "seed_demo",
     "seed_demo_credential",
@@ -58,14 +75,20 @@ async def database_is_empty(session: AsyncSession) -> bool:
     return (await session.exec(select(Network.id).limit(1))).first() is None
 
 
-async def seed_demo(session: AsyncSession, *, now: datetime) -> list[DemoInvite]:
+async def seed_demo(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    network_names: tuple[str, str] = DEMO_NETWORK,
+    institutions: tuple[tuple[str, str], ...] = DEMO_INSTITUTIONS,
+) -> list[DemoInvite]:
     """Create the demo network and invites (the caller commits). Returns the codes, shown once."""
     network = await directory.create_network(
-        session, slug=DEMO_NETWORK[0], name=DEMO_NETWORK[1], now=now
+        session, slug=network_names[0], name=network_names[1], now=now
     )
     issued: list[DemoInvite] = []
     ttl = timedelta(days=30)
-    for slug, name in DEMO_INSTITUTIONS:
+    for slug, name in institutions:
         institution = await directory.create_institution(
             session, network_id=network.id, slug=slug, name=name, now=now
         )
@@ -174,3 +197,126 @@ def write_checkins(data_dir: Path, credential: DemoCredential, *, origin: str,
     )
     _private(data_dir / "demo-checkins.txt", header + curl + "\n")
     return curl
+
+
+# -- two peered nodes on one machine (`peerhaven demo --federated`) -----------------------------
+
+FEDERATED_NETWORK = ("harbor", "Harbor Health Alliance")
+FEDERATED_INSTITUTIONS = (
+    ("bayside-community", "Bayside Community Hospital"),
+    ("northshore-clinic", "Northshore Clinic"),
+)
+
+
+@dataclass(frozen=True)
+class DemoNode:
+    name: str
+    settings: Settings
+    network: tuple[str, str]
+    institutions: tuple[tuple[str, str], ...]
+
+
+def federated_nodes(data_dir: Path, *, host: str, ports: tuple[int, int]) -> list[DemoNode]:
+    """Node A (the usual demo network) and node B (another network), each with its own
+    database and key under `data_dir/node-a` and `data_dir/node-b`."""
+    made = []
+    for name, port, network, institutions in (
+        ("a", ports[0], DEMO_NETWORK, DEMO_INSTITUTIONS),
+        ("b", ports[1], FEDERATED_NETWORK, FEDERATED_INSTITUTIONS),
+    ):
+        folder = data_dir / f"node-{name}"
+        settings = Settings(
+            data_dir=folder,
+            database_url=f"sqlite+aiosqlite:///{folder / 'peerhaven.db'}",
+            host=host,
+            port=port,
+            federation_availability_seconds=5.0,
+        )
+        made.append(DemoNode(name, settings, network, institutions))
+    return made
+
+
+async def _prepare(node: DemoNode, *, now: datetime) -> list[DemoInvite] | None:
+    """Migrate and (if empty) seed one node; returns fresh invites, or None if seeded before."""
+    node.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(migrate.upgrade, node.settings.database_url)
+    db = Database(node.settings.database_url)
+    try:
+        async with db.session() as session:
+            if not await database_is_empty(session):
+                return None
+            seeded = await seed_demo(
+                session, now=now, network_names=node.network, institutions=node.institutions
+            )
+            await session.commit()
+            return seeded
+    finally:
+        await db.dispose()
+
+
+async def _peer(app: FastAPI, other: DemoNode, network_slug: str, *, now: datetime) -> str:
+    state: AppState = app.state.peerhaven
+    async with state.db.session() as session:
+        network = await directory.network_by_slug(session, slug=network_slug)
+        assert network is not None
+        known = {p.url: p for p in await peering.list_peers(session, network_id=network.id)}
+    identity = NodeIdentity(other.settings.origin, load_server_keys(other.settings).node_key)
+    peer = known.get(identity.name)
+    if peer is not None and peer.status == PeerStatus.ACTIVE:
+        return str(peer.status)
+    if peer is not None and peer.status == PeerStatus.PENDING:
+        peer = await handshake.hello(state.db, state.federation.transport, peer_id=peer.id, now=now)
+        return str(peer.status)
+    peer = await handshake.peer_with(
+        state.db, state.federation.transport, network_id=network.id, url=identity.name,
+        fingerprint=identity.fingerprint, now=now,
+    )  # fmt: skip
+    return str(peer.status)
+
+
+async def run_federated(
+    data_dir: Path,
+    *,
+    host: str = "127.0.0.1",
+    ports: tuple[int, int] = (8000, 8001),
+    now: datetime,
+    stop: asyncio.Event | None = None,
+    say: Callable[[str], None] = lambda _line: None,
+) -> list[str]:
+    """Serve two peered demo nodes until `stop` is set (or forever). Returns the peering
+    status each node ended with ("active" twice when all went well)."""
+    nodes = federated_nodes(data_dir, host=host, ports=ports)
+    for node in nodes:
+        fresh = await _prepare(node, now=now)
+        path = node.settings.data_dir / "demo-invites.txt"
+        if fresh is not None:
+            write_invites(path, fresh)
+        say(f"node {node.name}: {node.settings.origin}  (invite codes in {path})")
+    apps = [create_app(node.settings) for node in nodes]
+    servers = [
+        uvicorn.Server(uvicorn.Config(app, host=host, port=node.settings.port, log_level="warning",
+                                      ws_per_message_deflate=False))
+        for app, node in zip(apps, nodes, strict=True)
+    ]  # fmt: skip
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    while not all(server.started for server in servers):
+        if any(task.done() for task in tasks):
+            raise RuntimeError("a demo node did not start (is its port free?)")
+        await asyncio.sleep(0.05)
+    await _peer(apps[0], nodes[1], nodes[0].network[0], now=now)
+    await _peer(apps[1], nodes[0], nodes[1].network[0], now=now)  # B allows A: both active
+    statuses = [
+        await _peer(apps[0], nodes[1], nodes[0].network[0], now=now),
+        await _peer(apps[1], nodes[0], nodes[1].network[0], now=now),
+    ]
+    say(f"peering: node a {statuses[0]}, node b {statuses[1]}")
+    try:
+        if stop is None:
+            await asyncio.gather(*tasks)
+        else:
+            await stop.wait()
+    finally:
+        for server in servers:
+            server.should_exit = True
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return statuses

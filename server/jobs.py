@@ -15,6 +15,9 @@ from server.checkins import intake as checkin_intake
 from server.checkins import offers as checkin_offers
 from server.config import Settings
 from server.db.engine import Database
+from server.federation import availability, peering
+from server.federation.forwarding import Forwarder
+from server.federation.gateway import Gateway
 from server.moderation import escalation
 from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
@@ -34,6 +37,9 @@ async def sweep(db: Database, *, now: datetime, settings: Settings) -> None:
         )
         await auth.purge_expired(session, now=now)
         await checkin_intake.purge_nonces(session, now=now)
+        await peering.sweep_nonces(
+            session, now=now, window=timedelta(seconds=settings.federation_signature_window_seconds)
+        )
         await session.commit()
     if expired or forgotten:
         log.info("housekeeping: %s undelivered envelopes expired, %s franking records dropped",
@@ -47,16 +53,19 @@ def periodic_jobs(
     clock: Callable[[], datetime],
     notify: Notifier = SILENT,
     source: Roster | None = None,
+    federation: Gateway | None = None,
 ) -> list[Periodic]:
-    """Every job the settings turn on (an interval of 0 turns one off)."""
+    """Every job the settings turn on (an interval of 0 turns one off); the federation jobs
+    run when a `federation` gateway is given."""
     deadlines = escalation.deadlines(settings)
+    forward = None if federation is None else Forwarder(db, federation)
     jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
         ("offer-sweeper", settings.offer_sweep_seconds,
          lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify,
-                                       source=source)),
+                                       source=source, forward=forward)),
         ("batch-window", settings.batch_window_seconds,
          lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify,
-                                              source=source)),
+                                              source=source, forward=forward)),
         ("escalation", settings.moderation_poll_seconds,
          lambda now: escalation.escalate_due(db, now=now, deadlines=deadlines, notify=notify)),
         ("checkin-sweeper", settings.checkin_sweep_seconds,
@@ -71,6 +80,10 @@ def periodic_jobs(
             roster.rebuild()
 
         jobs.append(("pool-refresh", settings.match_pool_refresh_seconds, refresh))
+    if federation is not None:
+        gateway = federation
+        jobs.append(("federation-availability", settings.federation_availability_seconds,
+                     lambda now: availability.publish(db, gateway, now=now)))  # fmt: skip
     return [
         Periodic(name, run, clock=clock, interval=interval)
         for name, interval, run in jobs

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from server.config import Settings
 from server.db.engine import Database
+from server.federation.gateway import Gateway
 from server.platform.metrics import Metrics
 from server.platform.notify import Notifier
 from server.platform.pubsub import PubSub
@@ -37,6 +38,7 @@ class AppState:
     connections: ConnectionCounter
     writes: MailboxWriter
     roster: Roster
+    federation: Gateway
 
     @property
     def relay(self) -> RelayContext:

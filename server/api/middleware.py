@@ -23,17 +23,25 @@ log = logging.getLogger(__name__)
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    """`max_bytes` for every request, or the limit of the first `(path prefix, bytes)` in
+    `wider` that the path starts with (server-to-server transactions carry batches)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, wider: tuple[tuple[str, int], ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.wider = wider
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        detail = f"request body is larger than {self.max_bytes} bytes"
+        path: str = scope.get("path", "")
+        limit = next((n for prefix, n in self.wider if path.startswith(prefix)), self.max_bytes)
+        detail = f"request body is larger than {limit} bytes"
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await problem_response(PayloadTooLarge(detail))(scope, receive, send)
             return
         received = 0
@@ -43,7 +51,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # FastAPI passes HTTPException raised while reading on to the problem handlers.
                     raise HTTPException(413, detail)
             return message

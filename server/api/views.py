@@ -37,12 +37,14 @@ from server.db.models import (
     SupporterProfile,
     SupportRequest,
 )
+from server.rooms.prekeys import Bundle
 from server.rooms.rooms import Membership, experience_band
 from server.rooms.states import RoomKind, room_status
 from server.support.offers import pending_offer
 from server.support.states import RequestStatus
 
 __all__ = [
+    "bundle_json",
     "invite_view",
     "me_view",
     "offer_view",
@@ -156,3 +158,18 @@ def room_view(found: Membership) -> RoomOut:
         me=_member(found.me),
         peer=_member(found.peer),
     )
+
+
+def bundle_json(bundle: Bundle) -> dict[str, str | int]:
+    """A prekey bundle in `crypto.PreKeyBundle.from_json` form (without `opk` when the owner
+    has no one-time prekey left: X3DH then runs with three DH)."""
+    body: dict[str, str | int] = {
+        "ik": b64encode(bundle.identity_key),
+        "spk_id": bundle.signed_prekey_id,
+        "spk": b64encode(bundle.signed_prekey),
+        "spk_sig": b64encode(bundle.signed_prekey_signature),
+    }
+    if bundle.one_time_prekey_id is not None and bundle.one_time_prekey is not None:
+        body["opk_id"] = bundle.one_time_prekey_id
+        body["opk"] = b64encode(bundle.one_time_prekey)
+    return body

@@ -18,6 +18,11 @@ __all__ = [
     "AuditEntry",
     "Block",
     "CheckinOffer",
+    "FederatedRequest",
+    "FederationNonce",
+    "FederationOutbox",
+    "FederationPeer",
+    "FederationTransaction",
     "Flag",
     "Institution",
     "IntakeNonce",
@@ -30,6 +35,7 @@ __all__ = [
     "OneTimePreKey",
     "Profile",
     "RelaySequence",
+    "RemoteMember",
     "ReportKey",
     "Room",
     "RoomMember",
@@ -510,3 +516,112 @@ class TeamFlag(SQLModel, table=True):
     week: date
     score: float
     flagged_at: datetime = Field(sa_column=_utc(index=True))
+
+
+# -- Federation (server/federation): peer nodes, replay protection, transactions, outbox ----------
+
+
+class FederationPeer(SQLModel, table=True):
+    """Another Peerhaven node that a network admin allowed, by URL and pinned key fingerprint.
+
+    `public_key` is the key fetched from the peer's well-known document when it matched the
+    pinned fingerprint. The lease columns let one outbox worker at a time work this peer (so
+    order holds); `next_attempt_at` and `attempts` are its retry backoff. `shadow_institution_id`
+    is the local institution that stands for the peer's people (see `RemoteMember`).
+    """
+
+    __tablename__ = "federation_peers"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    network_id: uuid.UUID = Field(foreign_key="networks.id", index=True)
+    url: str = Field(max_length=300, unique=True)
+    fingerprint: str = Field(max_length=64, unique=True)
+    public_key: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    status: str = Field(max_length=16)
+    shadow_institution_id: uuid.UUID = Field(foreign_key="institutions.id")
+    created_at: datetime = Field(sa_column=_utc())
+    updated_at: datetime = Field(sa_column=_utc())
+    lease_owner: str | None = Field(default=None, max_length=64)
+    lease_until: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    attempts: int = Field(default=0)
+    availability: dict[str, Any] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON(), nullable=True)
+    )
+    availability_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+
+
+class FederationNonce(SQLModel, table=True):
+    """A signature nonce a peer used, kept for twice the signature window: a replay collides."""
+
+    __tablename__ = "federation_nonces"
+
+    peer_id: uuid.UUID = Field(foreign_key="federation_peers.id", primary_key=True)
+    nonce: str = Field(max_length=128, primary_key=True)
+    seen_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class FederationTransaction(SQLModel, table=True):
+    """A transaction id a peer sent (`PUT /federation/v1/send/{txn_id}`): a repeat is answered
+    without being applied again."""
+
+    __tablename__ = "federation_transactions"
+
+    peer_id: uuid.UUID = Field(foreign_key="federation_peers.id", primary_key=True)
+    txn_id: str = Field(max_length=64, primary_key=True)
+    received_at: datetime = Field(sa_column=_utc(index=True))
+
+
+class FederationOutbox(SQLModel, table=True):
+    """One item waiting to travel to a peer node, in `position` order per peer.
+
+    `ref` (a relayed envelope's mailbox id) makes moving an envelope in idempotent. `payload` is
+    what the peer receives: an end-to-end encrypted envelope or a room / request event, never an
+    account id, device key or institution.
+    """
+
+    __tablename__ = "federation_outbox"
+    # Positions are never reused (SQLite would reuse a deleted maximum otherwise): a batch's
+    # transaction id is made of them, and the peer remembers transaction ids.
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    position: int | None = Field(
+        default=None, sa_column=sa.Column(sa.Integer(), primary_key=True, autoincrement=True)
+    )
+    peer_id: uuid.UUID = Field(foreign_key="federation_peers.id", index=True)
+    ref: uuid.UUID | None = Field(default=None, unique=True)
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(sa_column=_json())
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class RemoteMember(SQLModel, table=True):
+    """A local stand-in account for one person on a peer node, in one room or forwarded request.
+
+    It belongs to the peer's shadow institution, has a random key nobody holds, is disabled (it
+    can never log in), and exists so rooms, offers and the mailbox work unchanged.
+    """
+
+    __tablename__ = "federation_remote_members"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    peer_id: uuid.UUID = Field(foreign_key="federation_peers.id", index=True)
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class FederatedRequest(SQLModel, table=True):
+    """A support request that crossed nodes, under the pseudonymous `token` both nodes share.
+
+    On the home node (`inbound` false) `request_id` is the requester's request, one row per peer
+    tried; on the serving node (`inbound` true) it is the stand-in request its matchmaker works.
+    """
+
+    __tablename__ = "federation_requests"
+    __table_args__ = (sa.UniqueConstraint("peer_id", "token"),)
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    peer_id: uuid.UUID = Field(foreign_key="federation_peers.id", index=True)
+    token: str = Field(max_length=64)
+    request_id: uuid.UUID = Field(foreign_key="support_requests.id", index=True)
+    inbound: bool
+    created_at: datetime = Field(sa_column=_utc())

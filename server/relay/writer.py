@@ -61,8 +61,12 @@ class MailboxWriter:
         clock: Callable[[], datetime],
         max_batch: int = 256,
         metrics: Metrics | None = None,
+        on_accepted: Callable[[mailbox.Delivery], None] | None = None,
     ) -> None:
+        """`on_accepted` sees each newly stored delivery after its commit (federation wakes its
+        outbox with it when the recipient is on a peer node); it must not block."""
         self._db = db
+        self._on_accepted = on_accepted
         self._secret = server_secret
         self._retention = retention
         self._clock = clock
@@ -144,6 +148,9 @@ class MailboxWriter:
         if self._metrics is not None:
             self._observe(len(batch), time.perf_counter() - started, results, acks)
         for job, result in zip(sends, results, strict=True):
+            if self._on_accepted is not None and isinstance(result, mailbox.Accepted):
+                if result.entry is not None:
+                    self._on_accepted(result.entry)
             if job.done.done():  # the caller went away
                 continue
             if isinstance(result, ServiceError):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from matching.vocabulary import Urgency
@@ -28,12 +29,18 @@ from server.platform.notify import SILENT, Notifier
 from server.support import offers, pool, requests
 from server.support.states import RequestStatus
 
-__all__ = ["assign_pooled", "expire", "find_supporter", "pooled"]
+__all__ = ["Forward", "assign_pooled", "expire", "find_supporter", "pooled"]
 
 log = logging.getLogger(__name__)
 _ROUNDS = 3
 # A search takes milliseconds; one still searching after this was interrupted (e.g. a restart).
 STALE_SEARCH = timedelta(seconds=30)
+
+Forward = Callable[[uuid.UUID, float | None], Awaitable[bool]]
+"""Where a request goes when the home network cannot serve it well (`server.federation`):
+called with the best local score when it is below `federation_forward_below_score`, or None
+when no local supporter is feasible; True means the request went elsewhere and the matchmaker
+stops."""
 
 
 async def find_supporter(
@@ -44,13 +51,16 @@ async def find_supporter(
     settings: Settings,
     notify: Notifier = SILENT,
     source: pool.PoolSource | None = None,
+    forward: Forward | None = None,
 ) -> None:
-    """Offer a searching request to the best candidate with capacity, else mark it unavailable.
+    """Offer a searching request to the best candidate with capacity, else (after `forward`,
+    when given, declined it) mark it unavailable.
 
     Candidates are tried best first; one at capacity (taken by a concurrent request) is skipped.
     Does nothing for a request that is not searching.
     """
     ttl = timedelta(seconds=settings.offer_ttl_seconds)
+    asked = forward is None
     for _ in range(_ROUNDS):
         async with db.session() as session:
             request = await session.get(SupportRequest, request_id)
@@ -60,6 +70,12 @@ async def find_supporter(
             candidates = await pool.rank_candidates(
                 session, request=request, now=now, k=settings.match_candidates, source=source
             )
+        below = settings.federation_forward_below_score
+        if not asked and candidates and candidates[0].score < below:
+            asked = True
+            assert forward is not None
+            if await forward(request_id, candidates[0].score):
+                return
         if not candidates:
             break
         for candidate in candidates:
@@ -78,6 +94,10 @@ async def find_supporter(
                 return
             if source is not None:  # the pool thought they had room: it is behind
                 source.stale(uuid.UUID(candidate.supporter_id))
+    if not asked:
+        assert forward is not None
+        if await forward(request_id, None):
+            return
     async with db.session() as session:
         if await requests.give_up(session, request_id=request_id, now=now):
             await session.commit()
@@ -98,6 +118,7 @@ async def expire(
     request_id: uuid.UUID | None = None,
     notify: Notifier = SILENT,
     source: pool.PoolSource | None = None,
+    forward: Forward | None = None,
 ) -> int:
     """Expire due offers (of one request, or all) and offer their requests to the next
     candidate. Returns how many offers expired."""
@@ -107,7 +128,8 @@ async def expire(
     for owner in reopened:
         log.info("offer for request %s expired; trying the next candidate", owner)
         await find_supporter(
-            db, request_id=owner, now=now, settings=settings, notify=notify, source=source
+            db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
+            forward=forward,
         )
     if request_id is None:
         async with db.session() as session:
@@ -119,7 +141,8 @@ async def expire(
         for owner in stale:
             log.info("request %s was left searching; searching again", owner)
             await find_supporter(
-                db, request_id=owner, now=now, settings=settings, notify=notify, source=source
+                db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
+                forward=forward,
             )
     return len(reopened)
 
@@ -131,6 +154,7 @@ async def assign_pooled(
     settings: Settings,
     notify: Notifier = SILENT,
     source: pool.PoolSource | None = None,
+    forward: Forward | None = None,
 ) -> int:
     """Assign the pooled (routine, searching) requests jointly with the batch optimiser, then
     reserve each assignment like an online offer. A request the window leaves unassigned, or
@@ -158,7 +182,8 @@ async def assign_pooled(
         left.append(request_id)
     for request_id in left:
         await find_supporter(
-            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source
+            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source,
+            forward=forward,
         )
     if ids:
         log.info("batch window: %s pooled, %s assigned jointly", len(ids), offered)

@@ -10,12 +10,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crypto.encoding import b64encode
 from server.accounts.roles import Role
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas import BundleOut, PreKeysIn, PreKeysOut, RoomIdentityIn, RoomOut
-from server.api.views import room_view
+from server.api.views import bundle_json, room_view
 from server.db.models import Account
+from server.federation import shared_rooms
 from server.rooms import prekeys as keydir
 from server.rooms import rooms
 from server.state import AppState
@@ -55,8 +55,10 @@ async def put_identity(
         origin=state.settings.origin,
         now=now,
     )
+    await shared_rooms.on_identity(session, found=found, now=now)
     view = room_view(found)
     await session.commit()
+    state.federation.wake()
     return view
 
 
@@ -84,7 +86,9 @@ async def post_prekeys(
         now=now,
     )
     found = await rooms.membership(session, account=account, room_id=room_id)
+    await shared_rooms.on_prekeys(session, found=found, now=now)
     await session.commit()
+    state.federation.wake()
     # The peer may be waiting for this member's bundle to start X3DH.
     await state.notify(found.peer.account_id, "room", room=room_id)
     return PreKeysOut(one_time_prekeys_available=available)
@@ -97,6 +101,12 @@ async def post_prekeys(
 async def claim_bundle(
     room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> BundleOut:
+    found = await rooms.membership(session, account=account, room_id=room_id)
+    peer_node = await shared_rooms.remote_peer(session, found)
+    if peer_node is not None:  # the peer's keys live on their own node
+        rooms.require_open(found)
+        fetched = await shared_rooms.fetch_bundle(state.federation, peer=peer_node, found=found)
+        return BundleOut.model_validate(fetched)
     bundle = await keydir.claim_bundle(session, account=account, room_id=room_id, now=now)
     await session.commit()
     if bundle.one_time_prekeys_left < state.settings.prekeys_low_threshold:
@@ -107,16 +117,7 @@ async def claim_bundle(
             room=room_id,
             available=bundle.one_time_prekeys_left,
         )
-    body: dict[str, str | int] = {
-        "ik": b64encode(bundle.identity_key),
-        "spk_id": bundle.signed_prekey_id,
-        "spk": b64encode(bundle.signed_prekey),
-        "spk_sig": b64encode(bundle.signed_prekey_signature),
-    }
-    if bundle.one_time_prekey_id is not None and bundle.one_time_prekey is not None:
-        body["opk_id"] = bundle.one_time_prekey_id
-        body["opk"] = b64encode(bundle.one_time_prekey)
-    return BundleOut(member_id=bundle.member_id, bundle=body)
+    return BundleOut(member_id=bundle.member_id, bundle=bundle_json(bundle))
 
 
 _Ending = Callable[..., Awaitable[rooms.Membership]]
@@ -132,7 +133,12 @@ async def _end(
 ) -> RoomOut:
     """Leave, close or block: commit, then tell the peer to re-read the room."""
     found = await step(session, account=account, room_id=room_id, now=now)
+    await shared_rooms.on_closed(
+        session, found=found, left=step is rooms.leave_room, now=now,
+        limit=state.settings.federation_outbox_batch * 100,
+    )  # fmt: skip
     await session.commit()
+    state.federation.wake()
     await state.notify(found.peer.account_id, "room", room=room_id)
     return room_view(found)
 

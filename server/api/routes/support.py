@@ -18,6 +18,8 @@ from server.api.schemas import (
 )
 from server.api.views import offer_view, request_view, room_view
 from server.db.models import Account
+from server.federation import forwarding, shared_rooms
+from server.federation.forwarding import Forwarder
 from server.rooms import rooms
 from server.support import matchmaker, offers, requests
 from server.support.states import OfferStatus
@@ -63,9 +65,10 @@ async def create_request(
     await session.commit()
     if not matchmaker.pooled(state.settings, request.urgency):
         await matchmaker.find_supporter(
-            state.db, request_id=request.id, now=now, settings=state.settings, notify=state.notify,
-            source=state.roster,
-        )
+            state.db, request_id=request.id, now=now, settings=state.settings,
+            notify=state.notify, source=state.roster,
+            forward=Forwarder(state.db, state.federation),
+        )  # fmt: skip
     return await _view(state, account, request.id)
 
 
@@ -96,7 +99,10 @@ async def cancel_request(
     request = await requests.cancel_request(
         session, account=account, request_id=request_id, now=now
     )
+    # A forwarded request: the peer node drops its stand-in request (and any pending offer).
+    await forwarding.on_cancelled(session, request_id=request_id, now=now)
     await session.commit()
+    state.federation.wake()
     return await request_view(
         session, request=request, crisis_resources=state.settings.crisis_resources
     )
@@ -118,7 +124,10 @@ async def accept_offer(
     offer = await offers.take_offer(session, account=account, offer_id=offer_id, now=now)
     room = await rooms.create_room(session, offer=offer, now=now)
     found = await rooms.membership(session, account=account, room_id=room.id)
+    # A stand-in's request: the room also opens on the requester's node (via the outbox).
+    await shared_rooms.share(session, found=found, now=now)
     await session.commit()
+    state.federation.wake()
     await state.notify(found.peer.account_id, "request", request=offer.request_id)
     await state.notify(found.peer.account_id, "room", room=room.id)
     return room_view(found)
@@ -134,11 +143,8 @@ async def decline_offer(
     offer = await offers.decline_offer(session, account=account, offer_id=offer_id, now=now)
     await session.commit()
     await matchmaker.find_supporter(
-        state.db,
-        request_id=offer.request_id,
-        now=now,
-        settings=state.settings,
-        notify=state.notify,
-        source=state.roster,
-    )
+        state.db, request_id=offer.request_id, now=now, settings=state.settings,
+        notify=state.notify, source=state.roster,
+        forward=Forwarder(state.db, state.federation),
+    )  # fmt: skip
     return OfferStatusOut(id=offer.id, status=OfferStatus(offer.status))

@@ -14,8 +14,11 @@ from server.accounts.roles import Role
 from tests.world import World
 
 PUBLIC = None
-# Authenticated by an integration credential's HMAC signature, never by a bearer token: every
-# caller without a valid signature (anonymous, or any role's token) is refused with 401.
+# Authenticated by a signature, never by a bearer token: an integration credential's HMAC (the
+# check-in intake) or a peer node's RFC 9421 signature (server-to-server routes). Without a valid
+# signature every caller (anonymous, or any role's token) is refused with 401; the signature
+# checks themselves are tested in tests/integration/checkins/ and
+# tests/integration/federation/test_signatures.py.
 SIGNED = "signed"
 ALL = frozenset(Role)
 ADMINS = frozenset({Role.INSTITUTION_ADMIN, Role.NETWORK_ADMIN})
@@ -24,6 +27,7 @@ SUPPORTERS = frozenset({Role.SUPPORTER})
 ROOM_MEMBERS = ASKERS | {Role.MODERATOR}  # moderators are members of their private rooms
 MODERATORS = frozenset({Role.MODERATOR})
 OVERSEERS = frozenset({Role.MODERATOR, Role.NETWORK_ADMIN})  # see the queue and the rota
+NETWORK_ADMINS = frozenset({Role.NETWORK_ADMIN})
 
 POLICY: dict[tuple[str, str], frozenset[Role] | str | None] = {
     ("POST", "/api/v1/accounts"): PUBLIC,
@@ -83,6 +87,15 @@ POLICY: dict[tuple[str, str], frozenset[Role] | str | None] = {
     ("GET", "/api/v1/institutions/{institution_id}/checkins/summary"): ADMINS,
     ("POST", "/api/v1/intake/adverse-events"): SIGNED,
     ("POST", "/api/v1/intake/team-signals"): SIGNED,
+    ("GET", "/api/v1/federation/peers"): NETWORK_ADMINS,
+    ("POST", "/api/v1/federation/peers"): NETWORK_ADMINS,
+    ("DELETE", "/api/v1/federation/peers/{peer_id}"): NETWORK_ADMINS,
+    ("POST", "/federation/v1/peering"): SIGNED,
+    ("DELETE", "/federation/v1/peering"): SIGNED,
+    ("PUT", "/federation/v1/availability"): SIGNED,
+    ("PUT", "/federation/v1/send/{txn_id}"): SIGNED,
+    ("POST", "/federation/v1/requests"): SIGNED,
+    ("POST", "/federation/v1/rooms/{room_id}/bundle"): SIGNED,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }
@@ -93,7 +106,7 @@ def _operations(world: World) -> set[tuple[str, str]]:
     return {
         (method.upper(), path)
         for path, item in spec["paths"].items()
-        if path.startswith("/api/")
+        if path.startswith(("/api/", "/federation/"))
         for method in item
     }
 
@@ -109,12 +122,12 @@ def test_every_route_admits_exactly_its_roles(world: World) -> None:
     own_institution = str(world.institutions["a"])
     for (method, template), allowed in POLICY.items():
         path = template.replace("{institution_id}", own_institution)
-        for name in ("{invite_id}", "{checkin_id}", "{credential_id}"):
-            path = path.replace(name, str(uuid.uuid4()))
+        for name in ("invite_id", "checkin_id", "credential_id", "peer_id", "txn_id", "token",
+                     "room_id", "member_id"):  # fmt: skip
+            path = path.replace("{" + name + "}", str(uuid.uuid4()))
         if allowed == SIGNED:
-            assert world.client.request(method, path, json={}).status_code == 401, path
-            for role, device in devices.items():
-                response = world.client.request(method, path, json={}, headers=device.headers)
+            for role, headers in [(None, {}), *((r, d.headers) for r, d in devices.items())]:
+                response = world.client.request(method, path, json={}, headers=headers)
                 assert response.status_code == 401, (method, path, role, response.text)
             continue
         if allowed is PUBLIC:

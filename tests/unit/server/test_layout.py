@@ -11,6 +11,7 @@ from pathlib import Path
 
 from server.accounts.invites import InviteStatus
 from server.checkins.states import CheckinReason, CheckinStatus, IntakeResult
+from server.federation.states import PeerStatus
 from server.moderation.states import Category, FlagStatus, Outcome, Tier
 from server.rooms.states import MemberRole, RoomStatus
 from server.support.states import OfferStatus, RequestStatus
@@ -22,7 +23,7 @@ EDGES = {"api", "relay"}
 COMPOSITION = {"app", "cli", "demo", "jobs", "state"}
 STATE_TABLES = {
     "server/support/states.py", "server/rooms/states.py", "server/accounts/invites.py",
-    "server/moderation/states.py", "server/checkins/states.py",
+    "server/moderation/states.py", "server/checkins/states.py", "server/federation/states.py",
 }  # fmt: skip
 
 
@@ -98,7 +99,7 @@ def test_no_cycles_between_packages() -> None:
 def _status_values() -> set[str]:
     enums: list[type[StrEnum]] = [
         RequestStatus, OfferStatus, RoomStatus, MemberRole, InviteStatus, FlagStatus, Tier,
-        Category, Outcome, CheckinStatus, CheckinReason, IntakeResult,
+        Category, Outcome, CheckinStatus, CheckinReason, IntakeResult, PeerStatus,
     ]  # fmt: skip
     return {member.value for enum in enums for member in enum}
 
