@@ -22,6 +22,9 @@ from server.api.routes import (
     web,
     ws,
 )
+from server.api.routes import (
+    push as push_routes,
+)
 from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.jobs import periodic_jobs
@@ -30,6 +33,8 @@ from server.platform.notify import PubSubNotifier
 from server.platform.pubsub import pubsub_from_url
 from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import load_server_keys
+from server.push.notifier import PushingNotifier
+from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
@@ -46,6 +51,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
+    push = PushSender(
+        db, settings=settings, vapid_private_key=keys.vapid_private_key, clock=clock
+    )
     state = AppState(
         settings=settings,
         db=db,
@@ -55,7 +63,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
         pubsub=pubsub,
-        notify=PubSubNotifier(pubsub),
+        notify=PushingNotifier(PubSubNotifier(pubsub), push),
         connections=ConnectionCounter(settings.ws_connections_per_account),
         writes=MailboxWriter(
             db,
@@ -64,6 +72,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             clock=clock,
             max_batch=settings.relay_max_batch,
         ),
+        push=push,
     )
 
     @asynccontextmanager
@@ -79,6 +88,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         finally:
             for job in jobs:
                 await job.stop()
+            await state.push.stop()
             await state.writes.stop()
             await pubsub.stop()
             await state.db.dispose()
@@ -91,7 +101,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
-    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
+    for module in (
+        health, auth, accounts, invites, networks, profiles, support, rooms, push_routes, ws
+    ):
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

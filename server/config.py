@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Server secrets; generated under data_dir on first start unless given (refused in production
     # when missing or a placeholder).
     franking_secret: SecretStr | None = None
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="Web Push signing key (RFC 8292): a raw P-256 scalar, 32 bytes base64url.",
+    )
 
     # Lifetimes.
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
@@ -93,6 +97,32 @@ class Settings(BaseSettings):
         default=True, description="Commit concurrent sends and acks together (one commit a batch)"
     )
     relay_max_batch: int = Field(default=256, ge=1, le=10_000)
+
+    # Web Push (server.push): what reaches a lock screen carries no content and no pseudonym.
+    push_enabled: bool = Field(default=True, description="Send Web Push notifications")
+    vapid_subject: str | None = Field(
+        default=None,
+        description="VAPID contact (mailto: or https: URL); defaults to the public origin when it "
+        "is https, else a mailto: of the .invalid domain.",
+    )
+    push_ttl_seconds: int = Field(default=600, ge=0, le=7 * 24 * 3600)
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    push_message_delay_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="'New message' is pushed only for a delivery still unread after this long",
+    )
+    push_message_cooldown_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="At most one 'New message' push per account this often",
+    )
+    push_max_subscriptions_per_account: int = Field(default=5, ge=1, le=50)
+    push_https_only: bool = Field(
+        default=True, description="Refuse push endpoints that are not https:// URLs"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -13,6 +13,7 @@ from server.platform.notify import Notifier
 from server.platform.pubsub import PubSub
 from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import ServerKeys
+from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
@@ -33,6 +34,7 @@ class AppState:
     notify: Notifier
     connections: ConnectionCounter
     writes: MailboxWriter
+    push: PushSender
 
     @property
     def relay(self) -> RelayContext:
@@ -43,4 +45,5 @@ class AppState:
             writes=self.writes,
             connections=self.connections,
             clock=self.clock,
+            on_stored=self.push.message_stored,
         )

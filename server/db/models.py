@@ -23,6 +23,7 @@ __all__ = [
     "Offer",
     "OneTimePreKey",
     "Profile",
+    "PushSubscription",
     "RelaySequence",
     "Room",
     "RoomMember",
@@ -298,3 +299,21 @@ class SentMessage(SQLModel, table=True):
     client_id: str = Field(max_length=64)
     tag: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
     created_at: datetime = Field(sa_column=_utc(index=True))
+
+
+# --- Web Push (server.push) -------------------------------------------------------------------
+
+
+class PushSubscription(SQLModel, table=True):
+    """A browser's Web Push subscription (RFC 8030): where to POST and the keys to encrypt to
+    (RFC 8291). One account has one device, so a subscription belongs to an account; it is
+    deleted on logout and when the push service answers 404 or 410."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    endpoint: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False, unique=True))
+    p256dh: bytes = Field(sa_column=sa.Column(sa.LargeBinary(65), nullable=False))
+    auth: bytes = Field(sa_column=sa.Column(sa.LargeBinary(16), nullable=False))
+    created_at: datetime = Field(sa_column=_utc())

@@ -11,6 +11,7 @@ from server.accounts import auth
 from server.api.deps import BearerToken, CurrentAccount, Now, SessionDep, StateDep, rate_limit
 from server.api.schemas import ChallengeCreate, ChallengeOut, LoginRequest, TokenOut
 from server.api.views import me_view
+from server.push import subscriptions as push_subscriptions
 
 __all__ = ["router"]
 
@@ -69,8 +70,10 @@ async def create_token(
     summary="Log out: revoke the token of this request",
 )
 async def delete_token(
-    _account: CurrentAccount, token: BearerToken, session: SessionDep, now: Now
+    account: CurrentAccount, token: BearerToken, session: SessionDep, now: Now
 ) -> Response:
     await auth.logout(session, token=token, now=now)
+    # A logged-out device must hear nothing more (an account is one device).
+    await push_subscriptions.revoke_all(session, account_id=account.id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

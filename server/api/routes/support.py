@@ -18,6 +18,7 @@ from server.api.schemas import (
 )
 from server.api.views import offer_view, request_view, room_view
 from server.db.models import Account
+from server.push.kinds import PushKind
 from server.rooms import rooms
 from server.support import matchmaker, offers, requests
 from server.support.states import OfferStatus
@@ -103,6 +104,7 @@ async def accept_offer(
     await session.commit()
     await state.notify(found.peer.account_id, "request", request=offer.request_id)
     await state.notify(found.peer.account_id, "room", room=room.id)
+    state.push.push(found.peer.account_id, PushKind.MATCHED)
     return room_view(found)
 
 
