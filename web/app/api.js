@@ -93,6 +93,8 @@ export class Api {
 
   put(path, body, options) { return this.call('PUT', path, body, options); }
 
+  delete(path, options) { return this.call('DELETE', path, undefined, options); }
+
   // -- accounts (docs/protocol.md §12): no bearer token yet ---------------------------------
 
   /** A login challenge for `identityKey` (base64url): `{challenge_id, nonce, origin}`. */
@@ -165,6 +167,20 @@ export class Api {
 
   /** Block the peer (never matched again) → the room view. */
   blockPeer(roomId) { return this.post(`/api/v1/rooms/${seg(roomId)}/block`); }
+
+  // -- Web Push (server/push): content-free notices to this device -------------------------
+
+  /** The server's VAPID public key: `{public_key}` (base64url, 65 bytes). */
+  pushKey() { return this.get('/api/v1/push/key'); }
+
+  /** Register `PushSubscription.toJSON()` → `{id, created_at}`. */
+  subscribePush(subscription) { return this.post('/api/v1/push/subscriptions', subscription); }
+
+  pushSubscriptions() { return this.get('/api/v1/push/subscriptions'); }
+
+  unsubscribePush(subscriptionId) {
+    return this.delete(`/api/v1/push/subscriptions/${seg(subscriptionId)}`);
+  }
 }
 
 /** One path segment; ids are UUIDs, so this only matters for a hostile or broken value. */

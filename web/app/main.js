@@ -14,9 +14,11 @@
 
 import { ready } from '../js/protocol/sodium.js';
 import { Api } from './api.js';
-import { setUpCrisis } from './crisis.js';
+import { crisisList, setUpCrisis } from './crisis.js';
 import { Device } from './device.js';
 import { h } from './dom.js';
+import { t } from './i18n.js';
+import { refreshPush, registerWorker } from './push.js';
 import { Relay, relayUrl } from './relay.js';
 import { Vault } from './vault.js';
 import * as home from './screens/home.js';
@@ -63,6 +65,7 @@ export class App {
       showStatus(this.relay.status);
       await this.relay.start();
     }
+    refreshPush(this.api);
   }
 
   async route() {
@@ -124,15 +127,24 @@ function showStatus(status) {
   el.dataset.state = status;
 }
 
+// Offline (or the server down): say so plainly, keep the crisis lines in view, retry by itself.
 const signInFailed = {
   render(app, { error }) {
+    const retry = () => app.route();
+    const timer = setInterval(() => { if (navigator.onLine) retry(); }, 10_000);
+    window.addEventListener('online', retry);
     return {
-      title: 'Cannot sign in',
+      title: t('signin.failedTitle'),
+      cleanup: () => {
+        clearInterval(timer);
+        window.removeEventListener('online', retry);
+      },
       element: h('section', { class: 'screen' },
-        h('h1', { text: 'Cannot sign in' }),
-        h('p', { text: error?.detail || 'The server cannot be reached right now.' }),
-        h('button', { type: 'button', class: 'primary', text: 'Try again',
-          onclick: () => app.route() })),
+        h('h1', { text: t('signin.failedTitle') }),
+        h('p', { text: error?.status ? error.detail : t('signin.failedBody') }),
+        h('button', { type: 'button', class: 'primary', text: t('signin.retry'), onclick: retry }),
+        h('p', { text: t('crisis.now') }),
+        crisisList()),
     };
   },
 };
@@ -151,8 +163,10 @@ const notForRole = {
 
 async function boot() {
   const app = new App();
+  registerWorker();
+  // Before libsodium: the crisis lines must not wait for anything.
+  await setUpCrisis(app.api);
   await ready();
-  setUpCrisis(app.api);
   app.vault = await Vault.open();
   if (app.vault.state === 'open') app.device = await Device.load(app.vault);
   window.addEventListener('hashchange', () => app.route());

@@ -6,6 +6,7 @@
  */
 
 import { busy, errorBox, h, shortTime, showError } from '../dom.js';
+import { notificationsCard } from '../notices.js';
 import { joinRoom } from '../room.js';
 import { TOPICS, URGENCIES, topicLabel } from '../vocabulary.js';
 
@@ -144,7 +145,8 @@ async function activeRequest(app) {
 
 export async function render(app) {
   const supporterInbox = app.me.role === 'supporter' ? await inbox(app) : null;
-  const [rooms, pending] = await Promise.all([roomsList(app), activeRequest(app)]);
+  const [rooms, pending, notices] = await Promise.all(
+    [roomsList(app), activeRequest(app), notificationsCard(app)]);
   const onNotify = (event) => {
     if (event.detail.event === 'offer') supporterInbox?.refresh();
     if (event.detail.event === 'room') app.route();
@@ -163,6 +165,7 @@ export async function render(app) {
       supporterInbox?.element,
       rooms,
       askForm(app),
+      notices,
       h('p', {}, h('a', { href: '#/profile', text: 'Edit your profile' }))),
   };
 }
