@@ -81,6 +81,12 @@ class Settings(BaseSettings):
         "US: Physician Support Line 1-888-409-0141 (free, confidential, for physicians).",
     )
 
+    quick_exit_url: str = Field(
+        default="about:blank",
+        pattern=r"^(https://\S+|about:blank)$",
+        description="Where the web client's quick exit goes: a neutral https page",
+    )
+
     # The relay (WebSocket /ws, docs/protocol.md section 13).
     max_envelope_bytes: int = Field(default=98_304, ge=1024, le=1 << 20)
     ws_max_frame_bytes: int = Field(default=131_072, ge=1024, le=4 << 20)

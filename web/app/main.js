@@ -19,6 +19,8 @@ import { Device } from './device.js';
 import { h } from './dom.js';
 import { t } from './i18n.js';
 import { refreshPush, registerWorker } from './push.js';
+import { setUpQuickExit } from './quickexit.js';
+import { Unread, badgedTitle } from './unread.js';
 import { Relay, relayUrl } from './relay.js';
 import { Vault } from './vault.js';
 import * as home from './screens/home.js';
@@ -28,11 +30,6 @@ import * as unlock from './screens/unlock.js';
 import * as waiting from './screens/waiting.js';
 import * as welcome from './screens/welcome.js';
 
-const STATUS_TEXT = {
-  connecting: 'Connecting…',
-  online: 'Connected',
-  reconnecting: 'Reconnecting…',
-};
 
 /** What every screen gets. */
 export class App {
@@ -44,6 +41,13 @@ export class App {
     this.me = null;
     this.main = document.getElementById('main');
     this.cleanup = null;
+    this.unread = null;
+    this.baseTitle = 'Peerhaven';
+  }
+
+  /** The tab title: the screen's, with the number of unread messages in front. */
+  updateTitle() {
+    document.title = badgedTitle(this.baseTitle, this.unread?.total() ?? 0);
   }
 
   go(hash) {
@@ -61,8 +65,15 @@ export class App {
         api: this.api, vault: this.vault, url: relayUrl(location),
         relogin: () => this.api.relogin(),
       });
-      this.relay.addEventListener('status', (e) => showStatus(e.detail));
-      showStatus(this.relay.status);
+      this.relay.addEventListener('status', () => showStatus(this.relay));
+      showStatus(this.relay);
+      this.unread = new Unread(this.vault);
+      await this.unread.load();
+      this.unread.addEventListener('change', () => this.updateTitle());
+      this.relay.addEventListener('room', async (event) => {
+        const found = await this.relay.room(event.detail);
+        if (found) await this.unread.update(found);
+      });
       await this.relay.start();
     }
     refreshPush(this.api);
@@ -112,7 +123,8 @@ export class App {
     }
     this.main.replaceChildren(view.element);
     this.cleanup = view.cleanup ?? null;
-    document.title = `${view.title} · Peerhaven`;
+    this.baseTitle = `${view.title} · Peerhaven`;
+    this.updateTitle();
     const heading = this.main.querySelector('h1');
     if (heading) {
       heading.tabIndex = -1;
@@ -121,9 +133,11 @@ export class App {
   }
 }
 
-function showStatus(status) {
+/** The header's connection line: the browser's own offline flag wins over the socket's. */
+function showStatus(relay) {
   const el = document.getElementById('connection');
-  el.textContent = STATUS_TEXT[status] ?? '';
+  const status = navigator.onLine ? relay?.status ?? '' : 'offline';
+  el.textContent = status ? t(`status.${status}`) : '';
   el.dataset.state = status;
 }
 
@@ -164,6 +178,16 @@ const notForRole = {
 async function boot() {
   const app = new App();
   registerWorker();
+  setUpQuickExit(document.getElementById('quick-exit'), () => {
+    app.relay?.stop();
+    app.vault?.lock();
+  });
+  const onLine = () => {
+    showStatus(app.relay);
+    if (navigator.onLine) app.relay?.reconnectNow();
+  };
+  window.addEventListener('online', onLine);
+  window.addEventListener('offline', onLine);
   // Before libsodium: the crisis lines must not wait for anything.
   await setUpCrisis(app.api);
   await ready();

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.api.deps import StateDep
 from server.config import Settings
@@ -62,6 +62,7 @@ class CrisisResourcesOut(BaseModel):
     """Where to get help now, configured per deployment (`PEERHAVEN_CRISIS_RESOURCES`)."""
 
     resources: list[str]
+    quick_exit_url: str = Field(description="Where the client's quick exit goes")
 
 
 def inline_script_hashes(html: str) -> list[str]:
@@ -205,6 +206,9 @@ def create_router(settings: Settings, *, web_dir: Path = WEB_DIR) -> APIRouter:
         summary="Where to get help now (public: shown before login too)",
     )
     async def crisis_resources(state: StateDep) -> CrisisResourcesOut:
-        return CrisisResourcesOut(resources=list(state.settings.crisis_resources))
+        return CrisisResourcesOut(
+            resources=list(state.settings.crisis_resources),
+            quick_exit_url=state.settings.quick_exit_url,
+        )
 
     return router

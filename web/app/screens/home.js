@@ -6,6 +6,7 @@
  */
 
 import { busy, errorBox, h, shortTime, showError } from '../dom.js';
+import { t } from '../i18n.js';
 import { notificationsCard } from '../notices.js';
 import { joinRoom } from '../room.js';
 import { TOPICS, URGENCIES, topicLabel } from '../vocabulary.js';
@@ -123,11 +124,17 @@ async function roomsList(app) {
   const rooms = await app.api.rooms();
   const open = rooms.filter((r) => r.status === 'open');
   if (open.length === 0) return null;
+  const items = await Promise.all(open.map(async (r) => {
+    const state = await app.relay.room(r.id).catch(() => null);
+    const unread = state && app.unread ? await app.unread.update(state) : 0;
+    const label = `${r.peer.handle} · ${r.topics.map(topicLabel).join(', ')}`;
+    return h('li', {}, h('a', { href: `#/room/${r.id}` }, label,
+      unread > 0 ? h('span', { class: 'unread-count', 'data-testid': 'unread',
+        'aria-label': t('home.unread', { count: unread }), text: String(unread) }) : null));
+  }));
   return h('section', { class: 'card', 'aria-labelledby': 'rooms-title' },
-    h('h2', { id: 'rooms-title', text: 'Your conversations' }),
-    h('ul', { class: 'rooms' }, ...open.map((r) => h('li', {},
-      h('a', { href: `#/room/${r.id}`, text: `${r.peer.handle} · ${r.topics.map(topicLabel)
-        .join(', ')}` })))));
+    h('h2', { id: 'rooms-title', text: t('home.rooms') }),
+    h('ul', { class: 'rooms' }, ...items));
 }
 
 async function activeRequest(app) {
@@ -147,6 +154,13 @@ export async function render(app) {
   const supporterInbox = app.me.role === 'supporter' ? await inbox(app) : null;
   const [rooms, pending, notices] = await Promise.all(
     [roomsList(app), activeRequest(app), notificationsCard(app)]);
+  const roomsBox = h('div', {}, rooms);
+  let redrawing = null;
+  const onUnread = () => {
+    redrawing ??= roomsList(app).then((fresh) => roomsBox.replaceChildren(fresh ?? ''))
+      .catch(() => {}).finally(() => { redrawing = null; });
+  };
+  app.unread?.addEventListener('change', onUnread);
   const onNotify = (event) => {
     if (event.detail.event === 'offer') supporterInbox?.refresh();
     if (event.detail.event === 'room') app.route();
@@ -157,13 +171,14 @@ export async function render(app) {
     title: 'Home',
     cleanup: () => {
       app.relay.removeEventListener('notify', onNotify);
+      app.unread?.removeEventListener('change', onUnread);
       clearInterval(poll);
     },
     element: h('section', { class: 'screen' },
       h('h1', { text: 'Peerhaven' }),
       pending,
       supporterInbox?.element,
-      rooms,
+      roomsBox,
       askForm(app),
       notices,
       h('p', {}, h('a', { href: '#/profile', text: 'Edit your profile' }))),

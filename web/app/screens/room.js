@@ -1,28 +1,51 @@
 /**
- * The chat: the peer's pseudonym, specialty and experience band; the conversation with each
- * message's state (sending, sent = stored by the server for the peer, delivered = the peer's
- * device has it); the safety number; leave, end for both, block.
+ * The chat: a fixed layout (the room's header and the composer stay, the message list between
+ * them scrolls and follows the newest message; `chat/log.js`), the peer's pseudonym, specialty
+ * and experience band, each message's state (sending, sent = stored by the server for the
+ * peer, delivered = the peer's device has it; while offline, pending ones say they wait), the
+ * safety number, and one "End conversation" and "Block" behind the options menu. Once the room
+ * ends, a closing card with next steps takes the composer's place (`chat/closing.js`).
  *
  * @module app/screens/room
  */
 
-import { busy, errorBox, friendlyError, h, shortTime, showError } from '../dom.js';
+import { friendlyError, h, showError } from '../dom.js';
 import { confirmAction, modal } from '../dialogs.js';
+import { closingCard } from '../chat/closing.js';
+import { composer } from '../chat/composer.js';
+import { MessageLog } from '../chat/log.js';
+import { watchConnectivity } from '../connectivity.js';
+import { t } from '../i18n.js';
+import { showLocalNotice } from '../push.js';
 import { joinRoom } from '../room.js';
 import { topicLabel } from '../vocabulary.js';
 
-const STATE_TEXT = {
-  sending: 'Sending…', sent: 'Sent', delivered: 'Delivered', failed: 'Not sent',
-};
-
-function messageItem(message, handle) {
-  const mine = message.dir === 'out';
-  return h('li', { class: `message ${mine ? 'mine' : 'theirs'}`, 'data-id': message.id },
-    h('span', { class: 'who', text: mine ? 'You' : handle }),
-    h('p', { class: 'text', text: message.text }),
-    h('span', { class: 'meta' }, shortTime(message.ts),
-      mine ? h('span', { class: `state ${message.state}`, 'data-state': message.state,
-        text: ` · ${STATE_TEXT[message.state] ?? ''}` }) : null));
+/** The options menu: a disclosure button and its list of actions. */
+function optionsMenu(items) {
+  const list = h('div', { class: 'menu-list', id: 'room-options', hidden: true });
+  const toggle = h('button', { type: 'button', class: 'secondary menu-button',
+    'aria-expanded': 'false', 'aria-controls': 'room-options', text: t('room.options') });
+  const close = () => {
+    list.hidden = true;
+    toggle.setAttribute('aria-expanded', 'false');
+  };
+  toggle.addEventListener('click', () => {
+    const open = list.hidden;
+    list.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    if (open) list.querySelector('button')?.focus();
+  });
+  list.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      close();
+      toggle.focus();
+    }
+  });
+  for (const [label, kind, onclick] of items) {
+    list.append(h('button', { type: 'button', class: kind, text: label,
+      onclick: () => { close(); onclick(); } }));
+  }
+  return { element: h('div', { class: 'menu' }, toggle, list), close };
 }
 
 export async function render(app, { roomId }) {
@@ -33,130 +56,118 @@ export async function render(app, { roomId }) {
     room = await app.relay.room(roomId);
   } catch (error) {
     return {
-      title: 'Conversation',
-      element: h('section', { class: 'screen' }, h('h1', { text: 'Conversation unavailable' }),
-        h('p', { text: friendlyError(error) }), h('a', { href: '#/home', text: 'Back' })),
+      title: t('room.unavailableTitle'),
+      element: h('section', { class: 'screen' }, h('h1', { text: t('room.unavailableTitle') }),
+        h('p', { text: friendlyError(error) }),
+        h('a', { href: '#/home', class: 'button', text: t('common.back') })),
     };
   }
 
   const heading = h('h1', {});
-  const about = h('p', { class: 'hint' });
+  const about = h('p', { class: 'hint about' });
   const banner = h('p', { class: 'notice', role: 'status', hidden: true });
-  const log = h('ol', { class: 'log', role: 'log', 'aria-live': 'polite',
-    'aria-label': 'Messages' });
-  const text = h('textarea', { id: 'message', name: 'message', rows: 2, maxlength: 8000,
-    autocomplete: 'off' });
-  const send = h('button', { type: 'submit', class: 'primary', text: 'Send' });
-  const error = errorBox();
-  const composer = h('form', { class: 'composer' },
-    h('label', { for: 'message', class: 'visually-hidden', text: 'Message' }), text, send);
-  let shown = 0;
+  const offlineBanner = h('p', { class: 'offline', role: 'status', hidden: true,
+    text: t('offline.banner') });
+  const log = new MessageLog(room.view.peer.handle);
+  const box = composer((body) => app.relay.send(roomId, body));
+  let closed = false;
+  let blocked = false;
 
-  const draw = () => {
-    const peer = room.view.peer;
-    heading.textContent = `Talking with ${peer.handle}`;
-    about.textContent = `${peer.specialty} · ${peer.experience_band} · `
-      + `${room.view.topics.map(topicLabel).join(', ')}`;
-    let notice = '';
-    if (room.view.status === 'closed') notice = 'This conversation has ended.';
-    else if (peer.left) notice = `${peer.handle} has left the conversation.`;
-    else if (!peer.identity_key) notice = `Waiting for ${peer.handle} to join…`;
-    banner.textContent = notice;
-    banner.hidden = !notice;
-    const canSend = room.open && Boolean(peer.identity_key);
-    text.disabled = !canSend;
-    send.disabled = !canSend;
-    // Append new messages (keeps screen-reader announcements to what is new); redraw states.
-    const items = room.messages;
-    for (const message of items.slice(shown)) log.append(messageItem(message, peer.handle));
-    shown = items.length;
-    for (const message of items) {
-      if (message.dir !== 'out') continue;
-      const el = log.querySelector(`li[data-id="${CSS.escape(message.id)}"] .state`);
-      if (el && el.dataset.state !== message.state) {
-        el.dataset.state = message.state;
-        el.className = `state ${message.state}`;
-        el.textContent = ` · ${STATE_TEXT[message.state] ?? ''}`;
-      }
-    }
-  };
-
-  const submit = () => busy(send, error, async () => {
-    const body = text.value.trim();
-    if (!body) return;
-    await app.relay.send(roomId, body);
-    text.value = '';
-    text.focus();
-  });
-  composer.addEventListener('submit', (event) => {
-    event.preventDefault();
-    submit();
-  });
-  text.addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
-    }
-  });
-
-  const act = (action, title, explain, label) => async () => {
+  const act = (action, title, explain, label, after) => async () => {
     if (!(await confirmAction(title, explain, label))) return;
     try {
       room.view = await action(roomId);
+      after?.();
       await app.relay.refreshRoom(roomId);
     } catch (e) {
-      showError(error, friendlyError(e));
+      showError(box.error, friendlyError(e));
     }
   };
   const safety = async () => {
     const number = room.safetyNumber();
     await modal({
-      title: 'Safety number',
+      title: t('room.safetyTitle'),
       body: number ? [
-        h('p', { text: `Compare this number with ${room.handle}, for example by reading it `
-          + 'out on a call. If it matches, nobody is in the middle of your conversation.' }),
+        h('p', { text: t('room.safetyExplain', { handle: room.handle }) }),
         h('p', { class: 'safety-number', 'data-testid': 'safety-number', text: number }),
-      ] : [h('p', { text: `${room.handle} has not joined yet.` })],
-      buttons: [{ label: 'Close', value: 'close', kind: 'primary' }],
+      ] : [h('p', { text: t('room.notJoined', { handle: room.handle }) })],
+      buttons: [{ label: t('common.close'), value: 'close', kind: 'primary' }],
     });
   };
-  const menu = h('div', { class: 'room-actions' },
-    h('button', { type: 'button', class: 'secondary', text: 'Safety number', onclick: safety }),
-    h('button', { type: 'button', class: 'secondary', text: 'Leave',
-      onclick: act((id) => app.api.leaveRoom(id), 'Leave this conversation?', 'You will not see new messages. '
-        + 'The conversation ends for both of you.', 'Leave') }),
-    h('button', { type: 'button', class: 'secondary', text: 'End for both',
-      onclick: act((id) => app.api.closeRoom(id), 'End this conversation?', 'Neither of you can write in it again.',
-        'End conversation') }),
-    h('button', { type: 'button', class: 'danger', text: 'Block',
-      onclick: act((id) => app.api.blockPeer(id), `Block ${room.handle}?`, 'Ends the conversation; you will never be '
-        + 'matched with this person again.', 'Block') }));
+  const menu = optionsMenu([
+    [t('room.end'), 'secondary', act((id) => app.api.closeRoom(id), t('room.endConfirmTitle'),
+      t('room.endConfirmText'), t('room.end'))],
+    [t('room.block'), 'danger', act((id) => app.api.blockPeer(id),
+      t('room.blockConfirmTitle', { handle: room.handle }), t('room.blockConfirmText'),
+      t('room.block'), () => { blocked = true; })],
+  ]);
+  const actions = h('div', { class: 'room-actions' },
+    h('button', { type: 'button', class: 'secondary', text: t('room.safetyNumber'),
+      onclick: safety }),
+    menu.element);
+
+  const draw = () => {
+    const peer = room.view.peer;
+    heading.textContent = t('room.heading', { handle: peer.handle });
+    about.textContent = `${peer.specialty} · ${peer.experience_band} · `
+      + `${room.view.topics.map(topicLabel).join(', ')}`;
+    const ended = room.view.status === 'closed' || !room.open;
+    let notice = '';
+    if (!ended && peer.left) notice = t('room.peerLeft', { handle: peer.handle });
+    else if (!ended && !peer.identity_key) notice = t('room.waitingForPeer', { handle: peer.handle });
+    banner.textContent = notice;
+    banner.hidden = !notice;
+    box.setEnabled(!ended && Boolean(peer.identity_key));
+    box.element.hidden = ended;
+    actions.hidden = ended;
+    if (ended && !closed) {
+      closed = true;
+      log.setFooter(closingCard({ handle: peer.handle, blocked, peerLeft: peer.left }));
+    }
+    const added = log.update(room.messages);
+    app.unread?.update(room, { onScreen: true });
+    if (added.length > 0 && document.visibilityState === 'hidden') {
+      showLocalNotice(t('notify.newMessage')).catch(() => {});
+    }
+  };
 
   const onRoom = (event) => { if (event.detail === roomId) draw(); };
   const onNotify = (event) => {
     if (event.detail.event === 'room') app.relay.refreshRoom(roomId).catch(() => {});
   };
-  const onProblem = (event) => showError(error, event.detail);
+  const onProblem = (event) => showError(box.error, event.detail);
+  const onVisible = () => { if (document.visibilityState === 'visible') draw(); };
   app.relay.addEventListener('room', onRoom);
   app.relay.addEventListener('notify', onNotify);
   app.relay.addEventListener('problem', onProblem);
+  document.addEventListener('visibilitychange', onVisible);
+  const unwatch = watchConnectivity(app.relay, (offline) => {
+    offlineBanner.hidden = !offline;
+    log.setOffline(offline, room.messages);
+  });
   // The server does not announce that the peer registered their room key: look until they have.
   const poll = setInterval(() => {
     if (!room.view.peer.identity_key && room.view.status === 'open') {
       app.relay.refreshRoom(roomId).catch(() => {});
     }
   }, 2000);
+  const element = h('section', { class: 'screen room' },
+    h('div', { class: 'room-head' },
+      h('p', { class: 'back' }, h('a', { href: '#/home', text: t('room.back') })),
+      heading, about, actions, banner, offlineBanner),
+    log.element, box.element);
   draw();
+  requestAnimationFrame(() => log.scrollToEnd());
   return {
-    title: `Conversation with ${room.handle}`,
+    title: t('room.title', { handle: room.handle }),
     cleanup: () => {
       clearInterval(poll);
+      unwatch();
       app.relay.removeEventListener('room', onRoom);
       app.relay.removeEventListener('notify', onNotify);
       app.relay.removeEventListener('problem', onProblem);
+      document.removeEventListener('visibilitychange', onVisible);
     },
-    element: h('section', { class: 'screen room' },
-      h('p', { class: 'back' }, h('a', { href: '#/home', text: '‹ All conversations' })),
-      heading, about, menu, banner, log, error, composer),
+    element,
   };
 }
