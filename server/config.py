@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         le=3600,
         description="Pool routine requests and assign them jointly this often; 0: off.",
     )
+    waiting_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="How often waiting ('keep looking for me') requests are tried again; 0: only "
+        "when a supporter becomes available or a room ends",
+    )
+    waiting_max_seconds: int = Field(
+        default=24 * 3600, ge=60, le=14 * 24 * 3600, description="A waiting request ends after this"
+    )
     max_one_time_prekeys: int = Field(default=100, ge=1, le=1000)
     crisis_resources: tuple[str, ...] = (
         "If you are in immediate danger, call your local emergency number.",

@@ -46,6 +46,8 @@ def periodic_jobs(
          lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify)),
         ("batch-window", settings.batch_window_seconds,
          lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify)),
+        ("waiting-retry", settings.waiting_retry_seconds,
+         lambda now: matchmaker.retry_waiting(db, now=now, settings=settings, notify=notify)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip

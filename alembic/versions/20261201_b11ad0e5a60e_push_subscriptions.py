@@ -1,4 +1,4 @@
-"""push subscriptions
+"""push subscriptions; support requests that keep looking
 
 Revision ID: b11ad0e5a60e
 Revises: a8a4428b9e38
@@ -35,9 +35,15 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_push_subscriptions_account_id"), ["account_id"], unique=False
         )
+    with op.batch_alter_table("support_requests", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("keep_looking", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("support_requests", schema=None) as batch_op:
+        batch_op.drop_column("keep_looking")
     with op.batch_alter_table("push_subscriptions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_push_subscriptions_account_id"))
     op.drop_table("push_subscriptions")

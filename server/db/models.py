@@ -170,6 +170,10 @@ class SupportRequest(SQLModel, table=True):
     same_specialty_only: bool = Field(default=False)
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc())
+    # "Keep looking for me": when no supporter is left the request waits instead of ending.
+    keep_looking: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 class Offer(SQLModel, table=True):

@@ -19,6 +19,7 @@ from server.db.models import Account
 from server.rooms import prekeys as keydir
 from server.rooms import rooms
 from server.state import AppState
+from server.support import matchmaker
 
 __all__ = ["router"]
 
@@ -123,6 +124,8 @@ async def _end(
     found = await step(session, account=account, room_id=room_id, now=now)
     await session.commit()
     await state.notify(found.peer.account_id, "room", room=room_id)
+    # The supporter has room for another conversation: requests that keep looking get a try.
+    await matchmaker.retry_waiting(state.db, now=now, settings=state.settings, notify=state.notify)
     return room_view(found)
 
 

@@ -87,6 +87,23 @@ async def cancel_request(
     )
 
 
+@router.post(
+    "/support-requests/{request_id}/keep-looking",
+    summary="Keep looking for me: an unavailable request waits for a supporter to be free",
+)
+async def keep_looking(
+    request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> SupportRequestOut:
+    request = await requests.keep_looking(session, account=account, request_id=request_id, now=now)
+    await session.commit()
+    # Someone may be free already.
+    await matchmaker.retry_waiting(state.db, now=now, settings=state.settings, notify=state.notify)
+    await session.refresh(request)
+    return await request_view(
+        session, request=request, crisis_resources=state.settings.crisis_resources
+    )
+
+
 @router.get("/offers", summary="The supporter's pending offers (no identities)")
 async def list_offers(account: Supporter, session: SessionDep, now: Now) -> list[OfferOut]:
     found = await offers.pending_offers_for(session, account=account, now=now)
