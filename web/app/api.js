@@ -138,6 +138,11 @@ export class Api {
     return this.post(`/api/v1/support-requests/${seg(requestId)}/cancel`);
   }
 
+  /** "Keep looking for me": an unavailable request waits for a supporter to be free. */
+  keepLooking(requestId) {
+    return this.post(`/api/v1/support-requests/${seg(requestId)}/keep-looking`);
+  }
+
   offers() { return this.get('/api/v1/offers'); }
 
   /** @returns the new room's view */

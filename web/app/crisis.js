@@ -17,11 +17,8 @@ export async function setUpCrisis(api) {
   const dialog = document.getElementById('crisis');
   const list = document.getElementById('crisis-list');
   const button = document.getElementById('crisis-button');
-  button.textContent = t('crisis.button');
-  document.getElementById('crisis-title').textContent = t('crisis.title');
-  document.getElementById('crisis-intro').textContent = t('crisis.intro');
   const close = document.getElementById('crisis-close');
-  close.textContent = t('common.close');
+  labelCrisis();
   button.addEventListener('click', () => dialog.showModal());
   close.addEventListener('click', () => dialog.close());
   try {
@@ -32,6 +29,15 @@ export async function setUpCrisis(api) {
   } catch {
     // keep the built-in lines
   }
+}
+
+/** The header's and the dialog's words, in the current locale. */
+export function labelCrisis() {
+  document.getElementById('crisis-button').textContent = t('crisis.button');
+  document.getElementById('crisis-title').textContent = t('crisis.title');
+  document.getElementById('crisis-intro').textContent = t('crisis.intro');
+  document.getElementById('crisis-close').textContent = t('common.close');
+  document.querySelector('.skip').textContent = t('common.skip');
 }
 
 /** The crisis lines as a list, for screens that show them inline (no supporter available). */

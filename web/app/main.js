@@ -14,12 +14,12 @@
 
 import { ready } from '../js/protocol/sodium.js';
 import { Api } from './api.js';
-import { crisisList, setUpCrisis } from './crisis.js';
+import { crisisList, labelCrisis, setUpCrisis } from './crisis.js';
 import { Device } from './device.js';
-import { h } from './dom.js';
-import { t } from './i18n.js';
+import { friendlyError, h } from './dom.js';
+import { locale, t } from './i18n.js';
 import { refreshPush, registerWorker } from './push.js';
-import { setUpQuickExit } from './quickexit.js';
+import { labelQuickExit, setUpQuickExit } from './quickexit.js';
 import { Unread, badgedTitle } from './unread.js';
 import { Relay, relayUrl } from './relay.js';
 import { Vault } from './vault.js';
@@ -43,6 +43,14 @@ export class App {
     this.cleanup = null;
     this.unread = null;
     this.baseTitle = 'Peerhaven';
+  }
+
+  /** After the locale changed: the header's words, then the screen again. */
+  relabel() {
+    labelCrisis();
+    labelQuickExit(document.getElementById('quick-exit'));
+    showStatus(this.relay);
+    this.route();
   }
 
   /** The tab title: the screen's, with the number of unread messages in front. */
@@ -155,7 +163,7 @@ const signInFailed = {
       },
       element: h('section', { class: 'screen' },
         h('h1', { text: t('signin.failedTitle') }),
-        h('p', { text: error?.status ? error.detail : t('signin.failedBody') }),
+        h('p', { text: error?.status ? friendlyError(error) : t('signin.failedBody') }),
         h('button', { type: 'button', class: 'primary', text: t('signin.retry'), onclick: retry }),
         h('p', { text: t('crisis.now') }),
         crisisList()),
@@ -177,6 +185,7 @@ const notForRole = {
 
 async function boot() {
   const app = new App();
+  document.documentElement.lang = locale();
   registerWorker();
   setUpQuickExit(document.getElementById('quick-exit'), () => {
     app.relay?.stop();

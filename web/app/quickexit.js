@@ -15,10 +15,15 @@ export function setQuickExitTarget(url) {
   if (typeof url === 'string' && /^(https:\/\/|about:blank$)/.test(url)) target = url;
 }
 
-/** Wire the header's quick-exit button; `lock()` drops the keys before leaving. */
-export function setUpQuickExit(button, lock) {
+/** The button's words, in the current locale. */
+export function labelQuickExit(button) {
   button.textContent = t('quickExit.label');
   button.setAttribute('aria-label', t('quickExit.aria'));
+}
+
+/** Wire the header's quick-exit button; `lock()` drops the keys before leaving. */
+export function setUpQuickExit(button, lock) {
+  labelQuickExit(button);
   const leave = () => {
     try {
       lock();
