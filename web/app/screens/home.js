@@ -17,22 +17,21 @@ function askForm(app, { folded = false } = {}) {
     const box = h('input', { type: 'checkbox', name: 'topic', value: code, id: `topic-${code}` });
     return h('div', { class: 'check' }, box, h('label', { for: box.id, text: label }));
   });
-  const radios = urgencies().map(([code, label, hint], i) => {
-    const radio = h('input', { type: 'radio', name: 'urgency', value: code, id: `urgency-${code}`,
-      checked: i === 0 });
-    return h('div', { class: 'check' }, radio,
-      h('label', { for: radio.id }, h('strong', { text: label }), ` · ${hint}`));
-  });
+  // One compact picker: the primary action stays within a phone's first screen.
+  const urgency = h('select', { id: 'urgency', name: 'urgency' },
+    ...urgencies().map(([code, label, hint]) => h('option', { value: code,
+      text: `${label} — ${hint}` })));
   const same = h('input', { type: 'checkbox', name: 'same-specialty', id: 'same-specialty' });
   const error = errorBox();
   const submit = h('button', { type: 'submit', class: 'primary', text: t('home.ask') });
+  const hint = h('p', { class: 'hint', text: t('home.askHint') });
   const form = h('form', { 'aria-labelledby': 'ask-title' },
     h('fieldset', { class: 'checks grid' }, h('legend', { text: t('home.topics') }),
       h('p', { class: 'hint', text: t('home.topicsHint') }), ...boxes),
-    h('fieldset', { class: 'checks' }, h('legend', { text: t('home.howSoon') }), ...radios),
+    h('div', { class: 'field' }, h('label', { for: 'urgency', text: t('home.howSoon') }), urgency),
     h('div', { class: 'check' }, same,
       h('label', { for: same.id, text: t('home.sameSpecialty') })),
-    error, submit);
+    error, submit, hint);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(submit, error, async () => {
@@ -40,21 +39,19 @@ function askForm(app, { folded = false } = {}) {
         .map((b) => b.value);
       if (chosen.length === 0) throw new Error(t('home.needTopic'));
       if (chosen.length > 5) throw new Error(t('home.tooManyTopics'));
-      const urgency = form.querySelector('input[name=urgency]:checked').value;
       const request = await app.api.askForSupport(
-        { topics: chosen, urgency, same_specialty_only: same.checked });
+        { topics: chosen, urgency: urgency.value, same_specialty_only: same.checked });
       await app.vault.put({ request: { id: request.id } });
       app.go(`#/request/${request.id}`);
     });
   });
-  const hint = h('p', { class: 'hint', text: t('home.askHint') });
   // A supporter's home is their inbox: their own request form folds away below it.
   if (folded) {
     return h('details', { class: 'card ask-folded' },
-      h('summary', { id: 'ask-title', text: t('home.askYourself') }), hint, form);
+      h('summary', { id: 'ask-title', text: t('home.askYourself') }), form);
   }
   return h('section', { class: 'card', 'aria-labelledby': 'ask-title' },
-    h('h2', { id: 'ask-title', text: t('home.askTitle') }), hint, form);
+    h('h2', { id: 'ask-title', text: t('home.askTitle') }), form);
 }
 
 function offerCard(app, offer, refresh) {
