@@ -1,5 +1,5 @@
 """Checks run on every screen: axe-core (no critical or serious violation), tap targets of at
-least 44×44 CSS px, and a screenshot on a phone (390×844) and on a desktop (1280×800).
+least 44x44 CSS px, and a screenshot on a phone (390x844) and on a desktop (1280x800).
 
 axe-core is vendored unmodified under tests/e2e/vendor/axe-core (tests/e2e/vendor/refresh.sh)
 and injected through the DevTools protocol, so the page keeps its strict CSP: nothing of it is
@@ -35,7 +35,8 @@ _TAP_TARGETS = """(min) => {
     + '[role=switch], [role=button]';
   const small = [];
   for (const el of document.querySelectorAll(selector)) {
-    if (el.closest('.skip') || el.closest('[hidden]') || el.closest('details:not([open]) > :not(summary)')) continue;
+    if (el.closest('.skip') || el.closest('[hidden]')) continue;
+    if (el.closest('details:not([open]) > :not(summary)')) continue;
     const style = getComputedStyle(el);
     if (style.visibility === 'hidden' || style.display === 'none') continue;
     const dialog = el.closest('dialog');
@@ -52,7 +53,8 @@ _TAP_TARGETS = """(min) => {
     if (rect.width + 0.5 < min || rect.height + 0.5 < min) {
       const name = (el.getAttribute('aria-label') || el.textContent || el.name || el.id || '')
         .trim().slice(0, 40);
-      small.push(`${el.tagName.toLowerCase()} "${name}" ${Math.round(rect.width)}×${Math.round(rect.height)}`);
+      const size = `${Math.round(rect.width)}x${Math.round(rect.height)}`;
+      small.push(`${el.tagName.toLowerCase()} "${name}" ${size}`);
     }
   }
   return small;
@@ -73,7 +75,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 
 def small_tap_targets(page: Any) -> list[str]:
-    """Visible controls smaller than 44×44 CSS px."""
+    """Visible controls smaller than 44x44 CSS px."""
     found: list[str] = page.evaluate(_TAP_TARGETS, MIN_TARGET)
     return found
 
@@ -83,13 +85,13 @@ def check_screen(page: Any, name: str) -> None:
     violations = axe_violations(page)
     assert not violations, f"{name}: {violations}"
     small = small_tap_targets(page)
-    assert not small, f"{name}: tap targets under 44×44: {small}"
+    assert not small, f"{name}: tap targets under 44x44: {small}"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-phone.png"))
     page.set_viewport_size(DESKTOP)
     try:
         small = small_tap_targets(page)
-        assert not small, f"{name} (desktop): tap targets under 44×44: {small}"
+        assert not small, f"{name} (desktop): tap targets under 44x44: {small}"
         page.screenshot(path=str(SCREENSHOTS / f"{name}-desktop.png"))
     finally:
         page.set_viewport_size(PHONE)

@@ -1,6 +1,6 @@
 """Every main screen, as a new clinician and a new supporter meet them: axe-core finds no
-critical or serious violation, every tap target is at least 44×44 CSS px, and a screenshot of
-each is written for a phone (390×844) and a desktop (1280×800) to test-artifacts/screenshots/.
+critical or serious violation, every tap target is at least 44x44 CSS px, and a screenshot of
+each is written for a phone (390x844) and a desktop (1280x800) to test-artifacts/screenshots/.
 On the way: "Keep looking for me" keeps a request open until a supporter becomes available."""
 
 from __future__ import annotations
