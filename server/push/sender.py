@@ -9,7 +9,8 @@ endpoint (an endpoint is a capability URL).
 "New message" is sent only when a delivery is still unacknowledged after
 `push_message_delay_seconds` (a recipient with the app open has acked it by then, and its page
 shows its own notice when hidden), and at most once per `push_message_cooldown_seconds` per
-account. In one process; with several workers each keeps its own cooldown.
+account. At most one such check waits per account, so a busy relay holds one task per recipient,
+not one per message. In one process; with several workers each keeps its own cooldown.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush_async
+from sqlmodel import select
 
 from crypto.encoding import b64encode
 from server.config import Settings
@@ -67,6 +69,7 @@ class PushSender:
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_message: dict[uuid.UUID, float] = {}
+        self._checking: set[uuid.UUID] = set()
         self._http: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
@@ -78,9 +81,16 @@ class PushSender:
             self._spawn(self.send(account_id, kind))
 
     def message_stored(self, recipient_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
-        """A delivery was stored for `recipient_id`: push "New message" if it stays unread."""
-        if self._settings.push_enabled:
-            self._spawn(self._message_later(recipient_id, delivery_id))
+        """A delivery (`delivery_id`) was stored for `recipient_id`: push "New message" if the
+        account still has an unacknowledged delivery after the delay."""
+        if not self._settings.push_enabled or recipient_id in self._checking:
+            return
+        last = self._last_message.get(recipient_id)
+        cooldown = self._settings.push_message_cooldown_seconds
+        if last is not None and time.monotonic() - last < cooldown:
+            return
+        self._checking.add(recipient_id)
+        self._spawn(self._message_later(recipient_id))
 
     async def stop(self) -> None:
         for task in list(self._tasks):
@@ -95,17 +105,22 @@ class PushSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _message_later(self, recipient_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
-        await asyncio.sleep(self._settings.push_message_delay_seconds)
-        async with self._db.session() as session:
-            if await session.get(MailboxEntry, delivery_id) is None:
-                return  # acknowledged: the recipient has read it
-        cooldown = self._settings.push_message_cooldown_seconds
-        now = time.monotonic()
-        last = self._last_message.get(recipient_id)
-        if last is not None and now - last < cooldown:
-            return
-        self._last_message[recipient_id] = now
+    async def _message_later(self, recipient_id: uuid.UUID) -> None:
+        try:
+            await asyncio.sleep(self._settings.push_message_delay_seconds)
+            # Any delivery still unacknowledged (this one, or one that came while waiting).
+            async with self._db.session() as session:
+                found = await session.exec(
+                    select(MailboxEntry.id)
+                    .where(MailboxEntry.recipient_id == recipient_id)
+                    .limit(1)
+                )
+                unread = found.first() is not None
+            if not unread:
+                return  # acknowledged: the recipient has it
+            self._last_message[recipient_id] = time.monotonic()
+        finally:
+            self._checking.discard(recipient_id)
         await self.send(recipient_id, PushKind.MESSAGE)
 
     async def send(self, account_id: uuid.UUID, kind: PushKind) -> int:

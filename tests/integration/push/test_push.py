@@ -183,3 +183,26 @@ async def test_an_unread_message_pushes_new_message(
 
 def _auth(side: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {side.client._token}"}
+
+
+@SQLITE_ONLY
+async def test_a_message_read_at_once_pushes_nothing(
+    world: World, flow: Flow, service: PushService
+) -> None:
+    browser = Browser(endpoint=f"{service.base_url}/push/supporter")
+    response = flow.supporter.client.http.post(
+        SUBSCRIPTIONS, json=browser.subscription(), headers=_auth(flow.supporter)
+    )
+    assert response.status_code == 201, response.text
+    alice = await open_socket(world.server.base_url, flow.clinician.client._token)
+    bob = await open_socket(world.server.base_url, flow.supporter.client._token)
+    envelope = flow.clinician.client.start_session(flow.room_id).encrypt(b"read at once")
+    await alice.send({"type": "send", "envelope": envelope.encode().decode()})
+    delivered = await bob.expect("deliver")
+    await bob.send({"type": "ack", "ids": [delivered["id"]]})
+    await bob.send({"type": "ping"})
+    await bob.expect("pong")
+    # Past the delay (0.2 s) with nothing left unread: no push.
+    assert service.nothing_within(world.server.settings.push_message_delay_seconds + 0.6)
+    await alice.close()
+    await bob.close()
