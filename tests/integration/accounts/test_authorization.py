@@ -38,6 +38,7 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/support-requests"): ASKERS,
     ("GET", "/api/v1/support-requests/{request_id}"): ASKERS,
     ("POST", "/api/v1/support-requests/{request_id}/cancel"): ASKERS,
+    ("POST", "/api/v1/support-requests/{request_id}/keep-looking"): ASKERS,
     ("GET", "/api/v1/offers"): SUPPORTERS,
     ("POST", "/api/v1/offers/{offer_id}/accept"): SUPPORTERS,
     ("POST", "/api/v1/offers/{offer_id}/decline"): SUPPORTERS,
@@ -49,6 +50,10 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/rooms/{room_id}/leave"): ASKERS,
     ("POST", "/api/v1/rooms/{room_id}/close"): ASKERS,
     ("POST", "/api/v1/rooms/{room_id}/block"): ASKERS,
+    ("GET", "/api/v1/push/key"): ALL,
+    ("GET", "/api/v1/push/subscriptions"): ALL,
+    ("POST", "/api/v1/push/subscriptions"): ALL,
+    ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): ALL,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

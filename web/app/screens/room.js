@@ -122,6 +122,7 @@ export async function render(app, { roomId }) {
     actions.hidden = ended;
     if (ended && !closed) {
       closed = true;
+      showError(box.error, null); // e.g. a receipt refused because the room closed meanwhile
       log.setFooter(closingCard({ handle: peer.handle, blocked, peerLeft: peer.left }));
     }
     const added = log.update(room.messages);
@@ -135,7 +136,8 @@ export async function render(app, { roomId }) {
   const onNotify = (event) => {
     if (event.detail.event === 'room') app.relay.refreshRoom(roomId).catch(() => {});
   };
-  const onProblem = (event) => showError(box.error, event.detail);
+  // Once the room has ended, what could not be sent no longer matters: the closing card says it.
+  const onProblem = (event) => { if (!closed) showError(box.error, event.detail); };
   const onVisible = () => { if (document.visibilityState === 'visible') draw(); };
   app.relay.addEventListener('room', onRoom);
   app.relay.addEventListener('notify', onNotify);
