@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 from server.accounts.roles import Role
@@ -70,7 +71,6 @@ def test_a_push_shows_the_workers_own_notice(world: World, new_page: Any) -> Non
     context.grant_permissions(["notifications"], origin=world.server.base_url)
     register(page, world.invite(Role.CLINICIAN, "a"))
     _worker_ready(page)
-    (worker,) = context.service_workers
 
     cdp = context.new_cdp_session(page)
     origin = world.server.base_url
@@ -82,11 +82,7 @@ def test_a_push_shows_the_workers_own_notice(world: World, new_page: Any) -> Non
 
     cdp.on("ServiceWorker.workerRegistrationUpdated", seen)
     cdp.send("ServiceWorker.enable")
-    for _ in range(100):
-        if registrations:
-            break
-        page.wait_for_timeout(50)
-    assert registrations
+    _wait_until(page, lambda: bool(registrations))
     # No Peerhaven window may be visible, or the worker leaves the telling to the page.
     page.goto("about:blank")
     # Whatever the server might send, the notice is the worker's own fixed text.
@@ -94,10 +90,28 @@ def test_a_push_shows_the_workers_own_notice(world: World, new_page: Any) -> Non
     push = {"origin": origin, "registrationId": registrations[0], "data": data}
     cdp.send("ServiceWorker.deliverPushMessage", push)
     shown: list[dict[str, str]] = []
-    for _ in range(100):
-        shown = worker.evaluate("""async () => (await self.registration.getNotifications())
-            .map((n) => ({ title: n.title, body: n.body }))""")
-        if shown:
-            break
-        page.wait_for_timeout(50)
+
+    def notified() -> bool:
+        # The worker may have been restarted to handle the push: ask the current one.
+        for worker in context.service_workers:
+            try:
+                shown[:] = worker.evaluate(NOTIFICATIONS)
+            except Exception:  # a worker that just stopped
+                continue
+            if shown:
+                return True
+        return False
+
+    _wait_until(page, notified)
     assert shown == [{"title": "Peerhaven", "body": "You have a new request for support"}]
+
+
+NOTIFICATIONS = """async () => (await self.registration.getNotifications())
+    .map((n) => ({ title: n.title, body: n.body }))"""
+
+
+def _wait_until(page: Any, condition: Any, seconds: float = 15.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        page.wait_for_timeout(50)
