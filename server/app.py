@@ -38,6 +38,7 @@ from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
+from server.support.roster import Roster
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -54,33 +55,43 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     push = PushSender(
         db, settings=settings, vapid_private_key=keys.vapid_private_key, clock=clock
     )
+    metrics = Metrics()
+    connections = ConnectionCounter(settings.ws_connections_per_account)
+    metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
     state = AppState(
         settings=settings,
         db=db,
         keys=keys,
-        metrics=Metrics(),
+        metrics=metrics,
         clock=clock,
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
         pubsub=pubsub,
         notify=PushingNotifier(PubSubNotifier(pubsub), push),
-        connections=ConnectionCounter(settings.ws_connections_per_account),
+        connections=connections,
         writes=MailboxWriter(
             db,
             server_secret=keys.franking_secret,
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            metrics=metrics,
         ),
+        roster=Roster(db, pubsub, clock=clock, metrics=metrics),
         push=push,
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await pubsub.start()
+        await state.roster.start()
+        if settings.match_pool_warm:
+            state.roster.warm()
         if settings.relay_group_commit:
             state.writes.start()
-        jobs = periodic_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
+        jobs = periodic_jobs(
+            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster
+        )
         for job in jobs:
             job.start()
         try:
@@ -90,6 +101,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
                 await job.stop()
             await state.push.stop()
             await state.writes.stop()
+            await state.roster.stop()
             await pubsub.stop()
             await state.db.dispose()
 

@@ -17,6 +17,7 @@ from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
+from server.support.roster import Roster
 
 __all__ = ["AppState"]
 
@@ -34,6 +35,7 @@ class AppState:
     notify: Notifier
     connections: ConnectionCounter
     writes: MailboxWriter
+    roster: Roster
     push: PushSender
 
     @property

@@ -5,6 +5,10 @@ might have, the affected inboxes receive `RESYNC`, and their connections sync fr
 
 Backends are chosen by URL, as in encode/broadcaster: `memory://` (one process) and `redis://`
 (every worker subscribes to one channel and keeps the messages for accounts it serves).
+
+Besides inboxes per account, there are topics every worker hears (`broadcast` / `listen`), for
+small "this changed" notes between workers' caches (e.g. the supporter pool), on a channel of
+their own. A listener gets `RESYNC` when notes may have been lost, as an inbox does.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class PubSub(Protocol):
     async def stop(self) -> None: ...
     async def publish(self, account: str, message: bytes) -> None: ...
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]: ...
+    async def broadcast(self, topic: str, message: bytes) -> None: ...
+    def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]: ...
 
 
 class _Fanout:
@@ -90,6 +96,7 @@ class MemoryPubSub:
 
     def __init__(self, *, inbox_size: int = 256) -> None:
         self._fanout = _Fanout(inbox_size)
+        self._topics = _Fanout(inbox_size)
 
     async def start(self) -> None:
         return None
@@ -103,15 +110,23 @@ class MemoryPubSub:
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
         return self._fanout.subscribe(account)
 
+    async def broadcast(self, topic: str, message: bytes) -> None:
+        self._topics.dispatch(topic, message)
+
+    def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]:
+        return self._topics.subscribe(topic)
+
 
 class RedisPubSub:
     """Across workers: every message goes through one Redis channel to every worker."""
 
     CHANNEL = "peerhaven:relay"
+    TOPICS = "peerhaven:topics"  # notes between workers' caches, apart from the relay's traffic
 
     def __init__(self, url: str, *, inbox_size: int = 256, retry_seconds: float = 0.5) -> None:
         self._client = aioredis.from_url(url)
         self._fanout = _Fanout(inbox_size)
+        self._topics = _Fanout(inbox_size)
         self._retry_seconds = retry_seconds
         self._reader: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
@@ -134,11 +149,21 @@ class RedisPubSub:
 
     async def publish(self, account: str, message: bytes) -> None:
         payload = json.dumps({"to": account, "m": message.decode()}).encode()
+        await self._publish(self.CHANNEL, payload)
+
+    async def broadcast(self, topic: str, message: bytes) -> None:
+        payload = json.dumps({"to": topic, "m": message.decode()}).encode()
+        await self._publish(self.TOPICS, payload)
+
+    def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]:
+        return self._topics.subscribe(topic)
+
+    async def _publish(self, channel: str, payload: bytes) -> None:
         # Twice: a connection that went stale while Redis restarted fails once, then the pool
         # hands out a fresh one.
         for _attempt in range(2):
             try:
-                await self._client.publish(self.CHANNEL, payload)
+                await self._client.publish(channel, payload)
                 return
             except (RedisError, OSError) as exc:
                 error = exc
@@ -164,29 +189,34 @@ class RedisPubSub:
             try:
                 async with self._subscription() as messages:
                     # Whatever was published while we were not subscribed is only in the mailbox.
-                    self._fanout.resync_all()
+                    self._resync_all()
                     self._subscribed.set()
-                    async for raw in messages:
+                    async for channel, raw in messages:
                         if raw == _RESYNC_ALL:
-                            self._fanout.resync_all()
+                            self._resync_all()
                             continue
                         envelope = json.loads(raw)
-                        self._fanout.dispatch(envelope["to"], envelope["m"].encode())
+                        fanout = self._topics if channel == self.TOPICS.encode() else self._fanout
+                        fanout.dispatch(envelope["to"], envelope["m"].encode())
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
                 log.warning("redis subscription lost (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(self._retry_seconds)
 
+    def _resync_all(self) -> None:
+        self._fanout.resync_all()
+        self._topics.resync_all()
+
     @asynccontextmanager
-    async def _subscription(self) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def _subscription(self) -> AsyncIterator[AsyncIterator[tuple[bytes, bytes]]]:
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self.CHANNEL)
+            await pubsub.subscribe(self.CHANNEL, self.TOPICS)
 
-            async def messages() -> AsyncIterator[bytes]:
+            async def messages() -> AsyncIterator[tuple[bytes, bytes]]:
                 async for message in pubsub.listen():
                     if message["type"] == "message":
-                        yield message["data"]
+                        yield message["channel"], message["data"]
 
             yield messages()
         finally:

@@ -16,6 +16,17 @@ class ConnectionCounter:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._open: Counter[uuid.UUID] = Counter()
+        self._total = 0
+
+    @property
+    def total(self) -> int:
+        """Open connections in this worker, all accounts together."""
+        return self._total
+
+    @property
+    def accounts(self) -> int:
+        """Accounts with at least one open connection in this worker."""
+        return len(self._open)
 
     @contextmanager
     def hold(self, account_id: uuid.UUID) -> Iterator[bool]:
@@ -23,9 +34,11 @@ class ConnectionCounter:
             yield False
             return
         self._open[account_id] += 1
+        self._total += 1
         try:
             yield True
         finally:
+            self._total -= 1
             self._open[account_id] -= 1
             if not self._open[account_id]:
                 del self._open[account_id]

@@ -8,6 +8,9 @@ queue on the database lock. Each caller hears back only after the commit that ho
 alone, so one bad write cannot fail its neighbours.
 
 Not started (`relay_group_commit` off), it commits each write on its own, one at a time.
+
+With `metrics`, each commit observes its batch size and duration, and the outcomes are counted
+(envelopes accepted, duplicate or refused; acks); the queue depth is read at each scrape.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +26,7 @@ from datetime import datetime, timedelta
 
 from server.db.engine import Database
 from server.errors import ServiceError
+from server.platform.metrics import Metrics
 from server.relay import mailbox
 
 __all__ = ["MailboxWriter"]
@@ -55,6 +60,7 @@ class MailboxWriter:
         retention: timedelta,
         clock: Callable[[], datetime],
         max_batch: int = 256,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._secret = server_secret
@@ -64,6 +70,9 @@ class MailboxWriter:
         self._queue: asyncio.Queue[_Send | _Ack] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._one_at_a_time = asyncio.Lock()
+        self._metrics = metrics
+        if metrics is not None:
+            metrics.watch_writer_queue(self._queue.qsize)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mailbox-writer")
@@ -105,6 +114,8 @@ class MailboxWriter:
             try:
                 await self._commit(batch)
             except Exception as exc:
+                if self._metrics is not None:
+                    self._metrics.relay_batch_failures.inc()
                 log.warning("batch of %s failed (%s); retrying one by one",
                             len(batch), type(exc).__name__)  # fmt: skip
                 for job in batch:
@@ -117,6 +128,7 @@ class MailboxWriter:
     async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:
         sends = [job for job in batch if isinstance(job, _Send)]
         acks = [job for job in batch if isinstance(job, _Ack)]
+        started = time.perf_counter()
         async with self._db.session() as session:
             results: list[mailbox.Accepted | ServiceError] = []
             if sends:
@@ -129,6 +141,8 @@ class MailboxWriter:
                 )
             await mailbox.acknowledge_batch(session, [(job.account_id, job.ids) for job in acks])
             await session.commit()
+        if self._metrics is not None:
+            self._observe(len(batch), time.perf_counter() - started, results, acks)
         for job, result in zip(sends, results, strict=True):
             if job.done.done():  # the caller went away
                 continue
@@ -139,3 +153,34 @@ class MailboxWriter:
         for ack in acks:
             if not ack.done.done():
                 ack.done.set_result(None)
+
+    def _observe(
+        self,
+        size: int,
+        seconds: float,
+        results: Sequence[mailbox.Accepted | ServiceError],
+        acks: Sequence[_Ack],
+    ) -> None:
+        metrics = self._metrics
+        assert metrics is not None
+        metrics.relay_batch_size.observe(size)
+        metrics.relay_commit_seconds.observe(seconds)
+        accepted = duplicate = refused = 0
+        for result in results:
+            if isinstance(result, ServiceError):
+                refused += 1
+            elif result.entry is None:
+                duplicate += 1
+            else:
+                accepted += 1
+        envelopes = metrics.relay_envelopes
+        for outcome, count in (
+            ("accepted", accepted),
+            ("duplicate", duplicate),
+            ("refused", refused),
+        ):
+            if count:
+                envelopes.labels(outcome).inc(count)
+        acked = sum(len(ack.ids) for ack in acks)
+        if acked:
+            metrics.relay_acks.inc(acked)

@@ -105,4 +105,4 @@ async def _supporter_may_be_free(state: AppState, available: bool, now: datetime
     """A supporter is (again) available: requests that keep looking get another try."""
     if available:
         await matchmaker.retry_waiting(state.db, now=now, settings=state.settings,
-                                       notify=state.notify)  # fmt: skip
+                                       notify=state.notify, source=state.roster)  # fmt: skip

@@ -125,7 +125,9 @@ async def _end(
     await session.commit()
     await state.notify(found.peer.account_id, "room", room=room_id)
     # The supporter has room for another conversation: requests that keep looking get a try.
-    await matchmaker.retry_waiting(state.db, now=now, settings=state.settings, notify=state.notify)
+    await matchmaker.retry_waiting(
+        state.db, now=now, settings=state.settings, notify=state.notify, source=state.roster
+    )
     return room_view(found)
 
 
