@@ -95,3 +95,17 @@ def test_waiting_ends_after_the_longest_wait(database_url: str, tmp_path: Path) 
         built.run(lambda _session: retry())
         final = asker.ok("GET", f"/api/v1/support-requests/{request['id']}")
         assert final["status"] == "unavailable"
+
+
+@SQLITE_ONLY
+def test_a_room_ending_frees_the_supporter_for_a_waiting_request(world: World) -> None:
+    helper = supporter(world, "b", concurrent_cap=1)
+    first, second = clinician(world, "a"), clinician(world, "a")
+    assert first.ask()["status"] == "offered"
+    (offer,) = helper.offers()
+    room = helper.ok("POST", f"/api/v1/offers/{offer['id']}/accept")
+    request = second.ask()
+    assert request["status"] == "unavailable"  # the one supporter is at their cap
+    assert keep_looking(second, request["id"]).json()["status"] == "waiting"
+    helper.ok("POST", f"/api/v1/rooms/{room['id']}/close")
+    assert second.ok("GET", f"/api/v1/support-requests/{request['id']}")["status"] == "offered"
