@@ -30,6 +30,9 @@ from server.api.routes import (
     web,
     ws,
 )
+from server.api.routes import (
+    push as push_routes,
+)
 from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.federation.gateway import Gateway
@@ -41,6 +44,8 @@ from server.platform.periodic import Periodic
 from server.platform.pubsub import pubsub_from_url
 from server.platform.secrets import load_server_keys
 from server.platform.throttle import Throttle, ThrottleStorage
+from server.push.notifier import PushingNotifier
+from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
@@ -60,6 +65,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     keys = load_server_keys(settings)
     throttles = ThrottleStorage(settings.redis_url, key_secret=keys.franking_secret)
     gateway = Gateway(settings, node_key=keys.node_key, clock=clock)
+    push = PushSender(
+        db, settings=settings, vapid_private_key=keys.vapid_private_key, clock=clock
+    )
     metrics = Metrics()
     connections = ConnectionCounter(settings.ws_connections_per_account)
     metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
@@ -80,7 +88,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             throttles, name="requests", limit=settings.request_changes_per_hour, period=3600
         ),
         pubsub=pubsub,
-        notify=PubSubNotifier(pubsub),
+        notify=PushingNotifier(PubSubNotifier(pubsub), push),
         connections=connections,
         writes=MailboxWriter(
             db,
@@ -93,6 +101,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         ),
         roster=Roster(db, pubsub, clock=clock, metrics=metrics),
         federation=gateway,
+        push=push,
     )
 
     @asynccontextmanager
@@ -120,6 +129,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         finally:
             for job in running:
                 await job.stop()
+            await state.push.stop()
             await state.writes.stop()
             await throttles.close()
             await state.roster.stop()
@@ -138,7 +148,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     install_openapi(app)
     for module in (
         health, auth, accounts, invites, networks, profiles, support, rooms, moderation, ws,
-        checkins, checkin_reports, integration_credentials, intake, federation, s2s,
+        checkins, checkin_reports, integration_credentials, intake, federation, s2s, push_routes,
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(web.create_router(settings))

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         description="The node's Ed25519 federation key: a 32-byte seed in base64url. Generated "
         "under data_dir on first start when not given.",
     )
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="Web Push signing key (RFC 8292): a raw P-256 scalar, 32 bytes base64url.",
+    )
 
     # Lifetimes.
     token_ttl_seconds: int = Field(default=12 * 3600, ge=60, le=30 * 24 * 3600)
@@ -104,6 +108,16 @@ class Settings(BaseSettings):
         le=3600,
         description="Pool routine requests and assign them jointly this often; 0: off.",
     )
+    waiting_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="How often waiting ('keep looking for me') requests are tried again; 0: only "
+        "when a supporter becomes available or a room ends",
+    )
+    waiting_max_seconds: int = Field(
+        default=24 * 3600, ge=60, le=14 * 24 * 3600, description="A waiting request ends after this"
+    )
     max_one_time_prekeys: int = Field(default=100, ge=1, le=1000)
     prekeys_low_threshold: int = Field(
         default=5,
@@ -116,6 +130,12 @@ class Settings(BaseSettings):
         "If you are in immediate danger, call your local emergency number.",
         "US: call or text 988 (Suicide & Crisis Lifeline), any time.",
         "US: Physician Support Line 1-888-409-0141 (free, confidential, for physicians).",
+    )
+
+    quick_exit_url: str = Field(
+        default="about:blank",
+        pattern=r"^(https://\S+|about:blank)$",
+        description="Where the web client's quick exit goes: a neutral https page",
     )
 
     # The relay (WebSocket /ws, docs/protocol.md section 13).
@@ -226,6 +246,32 @@ class Settings(BaseSettings):
     federation_outbox_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
     federation_retry_base_seconds: float = Field(default=0.5, gt=0, le=600)
     federation_retry_max_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
+
+    # Web Push (server.push): what reaches a lock screen carries no content and no pseudonym.
+    push_enabled: bool = Field(default=True, description="Send Web Push notifications")
+    vapid_subject: str | None = Field(
+        default=None,
+        description="VAPID contact (mailto: or https: URL); defaults to the public origin when it "
+        "is https, else a mailto: of the .invalid domain.",
+    )
+    push_ttl_seconds: int = Field(default=600, ge=0, le=7 * 24 * 3600)
+    push_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    push_message_delay_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=600,
+        description="'New message' is pushed only for a delivery still unread after this long",
+    )
+    push_message_cooldown_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        le=3600,
+        description="At most one 'New message' push per account this often",
+    )
+    push_max_subscriptions_per_account: int = Field(default=5, ge=1, le=50)
+    push_https_only: bool = Field(
+        default=True, description="Refuse push endpoints that are not https:// URLs"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:

@@ -70,6 +70,9 @@ def periodic_jobs(
          lambda now: escalation.escalate_due(db, now=now, deadlines=deadlines, notify=notify)),
         ("checkin-sweeper", settings.checkin_sweep_seconds,
          lambda now: checkin_offers.fire_due(db, now=now, notify=notify)),
+        ("waiting-retry", settings.waiting_retry_seconds,
+         lambda now: matchmaker.retry_waiting(db, now=now, settings=settings, notify=notify,
+                                              source=source)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip

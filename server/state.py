@@ -14,6 +14,7 @@ from server.platform.notify import Notifier
 from server.platform.pubsub import PubSub
 from server.platform.secrets import ServerKeys
 from server.platform.throttle import Throttle, ThrottleStorage
+from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
@@ -39,6 +40,7 @@ class AppState:
     writes: MailboxWriter
     roster: Roster
     federation: Gateway
+    push: PushSender
 
     @property
     def relay(self) -> RelayContext:
@@ -49,4 +51,5 @@ class AppState:
             writes=self.writes,
             connections=self.connections,
             clock=self.clock,
+            on_stored=self.push.message_stored,
         )

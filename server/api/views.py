@@ -117,7 +117,9 @@ async def request_view(
         updated_at=request.updated_at,
         offer_expires_at=offer.expires_at if offer else None,
         room_id=room_id,
-        crisis_resources=list(crisis_resources) if status is RequestStatus.UNAVAILABLE else [],
+        crisis_resources=list(crisis_resources)
+        if status in (RequestStatus.UNAVAILABLE, RequestStatus.WAITING)
+        else [],
     )
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "Offer",
     "OneTimePreKey",
     "Profile",
+    "PushSubscription",
     "RelaySequence",
     "RemoteMember",
     "ReportKey",
@@ -186,6 +187,10 @@ class SupportRequest(SQLModel, table=True):
     same_specialty_only: bool = Field(default=False)
     created_at: datetime = Field(sa_column=_utc())
     updated_at: datetime = Field(sa_column=_utc())
+    # "Keep looking for me": when no supporter is left the request waits instead of ending.
+    keep_looking: bool = Field(
+        default=False, sa_column=sa.Column(sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
 
 class Offer(SQLModel, table=True):
@@ -624,4 +629,22 @@ class FederatedRequest(SQLModel, table=True):
     token: str = Field(max_length=64)
     request_id: uuid.UUID = Field(foreign_key="support_requests.id", index=True)
     inbound: bool
+    created_at: datetime = Field(sa_column=_utc())
+
+
+# --- Web Push (server.push) -------------------------------------------------------------------
+
+
+class PushSubscription(SQLModel, table=True):
+    """A browser's Web Push subscription (RFC 8030): where to POST and the keys to encrypt to
+    (RFC 8291). One account has one device, so a subscription belongs to an account; it is
+    deleted on logout and when the push service answers 404 or 410."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)
+    endpoint: str = Field(sa_column=sa.Column(sa.String(2048), nullable=False, unique=True))
+    p256dh: bytes = Field(sa_column=sa.Column(sa.LargeBinary(65), nullable=False))
+    auth: bytes = Field(sa_column=sa.Column(sa.LargeBinary(16), nullable=False))
     created_at: datetime = Field(sa_column=_utc())

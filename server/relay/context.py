@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,3 +24,6 @@ class RelayContext:
     writes: MailboxWriter
     connections: ConnectionCounter
     clock: Callable[[], datetime]
+    # Told (recipient account, delivery id) after a delivery is stored and published: the app
+    # pushes "New message" from it when the delivery stays unread (server.push).
+    on_stored: Callable[[uuid.UUID, uuid.UUID], None] | None = None

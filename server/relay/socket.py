@@ -202,6 +202,8 @@ class RelaySocket:
         if accepted.entry is not None:
             frame_json = deliver_frame(accepted.entry).model_dump_json().encode()
             await self.state.pubsub.publish(str(accepted.entry.recipient_id), frame_json)
+            if self.state.on_stored is not None:
+                self.state.on_stored(accepted.entry.recipient_id, accepted.entry.id)
 
     async def _store(self, frame: Send) -> mailbox.Accepted:
         assert self.account_id is not None

@@ -29,7 +29,7 @@ from server.platform.notify import SILENT, Notifier
 from server.support import offers, pool, requests
 from server.support.states import RequestStatus
 
-__all__ = ["Forward", "assign_pooled", "expire", "find_supporter", "pooled"]
+__all__ = ["Forward", "assign_pooled", "expire", "find_supporter", "pooled", "retry_waiting"]
 
 log = logging.getLogger(__name__)
 _ROUNDS = 3
@@ -103,6 +103,41 @@ async def find_supporter(
             await session.commit()
             log.info("request %s: no supporter available", request_id)
             await notify(requester_id, "request", request=request_id)
+
+
+async def retry_waiting(
+    db: Database,
+    *,
+    now: datetime,
+    settings: Settings,
+    notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
+) -> int:
+    """Look again for every waiting request ("keep looking for me"), longest-waiting first:
+    called when a supporter may have become free (availability switched on, a room ended) and
+    by the `waiting-retry` job. Requests waiting longer than `waiting_max_seconds` end
+    unavailable. Returns how many requests were looked at."""
+    async with db.session() as session:
+        ended = await requests.expire_waiting(
+            session, before=now - timedelta(seconds=settings.waiting_max_seconds), now=now
+        )
+        await session.commit()
+    for request_id, requester_id in ended:
+        log.info("request %s waited too long; closed", request_id)
+        await notify(requester_id, "request", request=request_id)
+    async with db.session() as session:
+        waiting = await requests.waiting_requests(session)
+    tried = 0
+    for request_id in waiting:
+        async with db.session() as session:
+            if not await requests.resume_waiting(session, request_id=request_id, now=now):
+                continue
+            await session.commit()
+        tried += 1
+        await find_supporter(
+            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source
+        )
+    return tried
 
 
 def pooled(settings: Settings, urgency: str) -> bool:

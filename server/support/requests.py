@@ -25,15 +25,21 @@ from server.support.states import OFFER, OPEN_REQUEST, REQUEST, OfferStatus, Req
 
 __all__ = [
     "cancel_request",
+    "expire_waiting",
     "get_own_request",
     "give_up",
+    "keep_looking",
     "open_request",
     "pooled_requests",
+    "resume_waiting",
     "stale_searching",
+    "waiting_requests",
 ]
 
 MAX_TOPICS = 5
 _SEARCHING = RequestStatus.SEARCHING
+_WAITING = RequestStatus.WAITING
+_UNAVAILABLE = RequestStatus.UNAVAILABLE
 _ALREADY_OPEN = "you already have an open support request; cancel it to ask again"
 
 
@@ -132,15 +138,102 @@ async def cancel_request(
 
 
 async def give_up(session: AsyncSession, *, request_id: uuid.UUID, now: datetime) -> bool:
-    """No one can take the request: `unavailable`, closed. False if it was no longer searching."""
+    """No one can take the request now: `waiting` when the requester asked to keep looking
+    (still open), else `unavailable` (closed). False if it was no longer searching."""
+    request = await session.get(SupportRequest, request_id)
+    if request is None:
+        return False
+    if request.keep_looking:
+        values: dict[str, object] = {"status": REQUEST(_SEARCHING, _WAITING), "updated_at": now}
+    else:
+        values = {"status": REQUEST(_SEARCHING, _UNAVAILABLE), "open_for": None, "updated_at": now}
     updated = await session.exec(
         sa.update(SupportRequest)
         .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == _SEARCHING)
-        .values(
-            status=REQUEST(_SEARCHING, RequestStatus.UNAVAILABLE), open_for=None, updated_at=now
-        )
+        .values(**values)
     )
     return updated.rowcount == 1
+
+
+async def keep_looking(
+    session: AsyncSession, *, account: Account, request_id: uuid.UUID, now: datetime
+) -> SupportRequest:
+    """"Keep looking for me" on the caller's unavailable request: it opens again (`waiting`)
+    and is retried when a supporter becomes free. `Conflict` when it is not unavailable or the
+    caller has another open request; `NotFound` for anyone else's."""
+    request = await get_own_request(session, account=account, request_id=request_id)
+    status = RequestStatus(request.status)
+    if status is _WAITING:
+        return request  # asked twice: nothing changes
+    if status is not _UNAVAILABLE:
+        raise Conflict(f"the request is {status.value}; only an unavailable one can keep looking")
+    try:
+        updated = await session.exec(
+            sa.update(SupportRequest)
+            .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == status)
+            .values(
+                status=REQUEST(status, _WAITING),
+                open_for=account.id,
+                keep_looking=True,
+                updated_at=now,
+            )
+        )
+    except IntegrityError:
+        raise Conflict(_ALREADY_OPEN) from None
+    if updated.rowcount != 1:
+        raise Conflict("the request changed meanwhile; read it again")
+    await session.refresh(request)
+    return request
+
+
+async def waiting_requests(session: AsyncSession, *, limit: int = 100) -> list[uuid.UUID]:
+    """Waiting requests, longest-waiting first."""
+    query = (
+        select(SupportRequest.id)
+        .where(SupportRequest.status == _WAITING)
+        .order_by(col(SupportRequest.updated_at))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())
+
+
+async def resume_waiting(session: AsyncSession, *, request_id: uuid.UUID, now: datetime) -> bool:
+    """`waiting` → `searching`, to look again. False if it was no longer waiting."""
+    updated = await session.exec(
+        sa.update(SupportRequest)
+        .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == _WAITING)
+        .values(status=REQUEST(_WAITING, _SEARCHING), updated_at=now)
+    )
+    return updated.rowcount == 1
+
+
+async def expire_waiting(
+    session: AsyncSession, *, before: datetime, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Requests opened before `before` and still waiting end `unavailable` (closed).
+    Returns (request id, requester id) of each."""
+    found = (
+        await session.exec(
+            select(SupportRequest.id, SupportRequest.requester_id).where(
+                SupportRequest.status == _WAITING, col(SupportRequest.created_at) <= before
+            )
+        )
+    ).all()
+    ended = []
+    for request_id, requester_id in found:
+        updated = await session.exec(
+            sa.update(SupportRequest)
+            .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == _WAITING)
+            .values(
+                status=REQUEST(_WAITING, _UNAVAILABLE),
+                open_for=None,
+                keep_looking=False,
+                updated_at=now,
+            )
+        )
+        if updated.rowcount == 1:
+            ended.append((request_id, requester_id))
+    return ended
 
 
 async def stale_searching(

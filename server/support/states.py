@@ -3,8 +3,11 @@
     request:  searching ──offer──▶ offered ──accept──▶ matched
                  ▲                    │
                  └─decline / expiry───┘
-              searching ──no candidate left──▶ unavailable
-              searching | offered ──cancel──▶ cancelled
+              searching ──no candidate left──▶ unavailable ──keep looking──▶ waiting
+              waiting ──retried (a supporter became free, or periodically)──▶ searching
+              searching ──no candidate left, keep looking──▶ waiting
+              waiting ──too long──▶ unavailable
+              searching | offered | waiting ──cancel──▶ cancelled
 
     offer:    pending ──▶ accepted | declined | expired | cancelled
 
@@ -36,6 +39,7 @@ class RequestStatus(StrEnum):
     OFFERED = "offered"
     MATCHED = "matched"
     UNAVAILABLE = "unavailable"
+    WAITING = "waiting"
     CANCELLED = "cancelled"
 
 
@@ -49,13 +53,22 @@ class OfferStatus(StrEnum):
 
 REQUEST_MOVES: dict[RequestStatus, frozenset[RequestStatus]] = {
     RequestStatus.SEARCHING: frozenset(
-        {RequestStatus.OFFERED, RequestStatus.UNAVAILABLE, RequestStatus.CANCELLED}
+        {
+            RequestStatus.OFFERED,
+            RequestStatus.UNAVAILABLE,
+            RequestStatus.WAITING,
+            RequestStatus.CANCELLED,
+        }
     ),
     RequestStatus.OFFERED: frozenset(
         {RequestStatus.MATCHED, RequestStatus.SEARCHING, RequestStatus.CANCELLED}
     ),
     RequestStatus.MATCHED: frozenset(),
-    RequestStatus.UNAVAILABLE: frozenset(),
+    # "Keep looking for me": the request opens again and waits for a supporter to be free.
+    RequestStatus.UNAVAILABLE: frozenset({RequestStatus.WAITING}),
+    RequestStatus.WAITING: frozenset(
+        {RequestStatus.SEARCHING, RequestStatus.UNAVAILABLE, RequestStatus.CANCELLED}
+    ),
     RequestStatus.CANCELLED: frozenset(),
 }
 
@@ -69,7 +82,7 @@ OFFER_MOVES: dict[OfferStatus, frozenset[OfferStatus]] = {
     OfferStatus.CANCELLED: frozenset(),
 }
 
-OPEN_REQUEST = frozenset({RequestStatus.SEARCHING, RequestStatus.OFFERED})
+OPEN_REQUEST = frozenset({RequestStatus.SEARCHING, RequestStatus.OFFERED, RequestStatus.WAITING})
 """A requester has at most one request in these states (the `open_for` unique index)."""
 
 

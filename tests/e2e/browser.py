@@ -19,6 +19,7 @@ def register(page: Any, invite_code: str, *, passphrase: str | None = None) -> N
     page.goto("/")
     page.get_by_label("Invite code").fill(invite_code)
     if passphrase:
+        page.get_by_text("Add a passphrase (optional)").click()
         page.get_by_label("Passphrase", exact=True).fill(passphrase)
         page.get_by_label("Passphrase again").fill(passphrase)
     page.get_by_label("I understand that clearing site data deletes my identity.").check()
@@ -30,11 +31,11 @@ def save_profile(page: Any, *, years: int, stage: str, topics: list[str] = ()) -
     page.get_by_label("Specialty").select_option("207P00000X")
     page.get_by_label("Years of clinical experience").fill(str(years))
     page.get_by_label("Career stage").select_option(stage)
-    page.get_by_label("Languages you can talk in").fill("en")
+    page.get_by_role("group", name="Languages you can talk in").get_by_label("English").check()
     for topic in topics:
         page.locator(f"#exp-{topic}").check()
     page.get_by_role("button", name="Save profile").click()
-    expect(page.get_by_role("heading", name="Ask for support")).to_be_visible()
+    expect(page.get_by_role("heading", name="Peerhaven", level=1)).to_be_visible()
 
 
 def ask_for_support(page: Any, topic_label: str) -> None:

@@ -103,9 +103,14 @@ def test_browser_clinician_and_python_supporter(
         screenshot(page, "safety-number")
         page.get_by_role("button", name="Close").click()
         screenshot(page, "room")
+        page.get_by_role("button", name="More options").click()
         page.get_by_role("button", name="Block").click()
         page.get_by_role("dialog").get_by_role("button", name="Block").click()
         expect(page.get_by_text("This conversation has ended.")).to_be_visible()
+        expect(page.get_by_text("You blocked")).to_be_visible()
+        expect(page.get_by_role("link", name="Ask for support again")).to_be_visible()
+        expect(page.get_by_label("Message", exact=True)).to_be_hidden()
+        screenshot(page, "room-closed")
         assert peer.side.client.room(peer.room_id)["status"] == "closed"
 
     stored = b"".join(
@@ -157,7 +162,8 @@ def test_two_browsers_complete_a_conversation(world: World, new_page: NewPage) -
     for p in (clinician, supporter):
         p.get_by_role("button", name="Close").click()
 
-    supporter.get_by_role("button", name="End for both").click()
+    supporter.get_by_role("button", name="More options").click()
+    supporter.get_by_role("button", name="End conversation").click()
     supporter.get_by_role("dialog").get_by_role("button", name="End conversation").click()
     expect(supporter.get_by_text("This conversation has ended.")).to_be_visible()
     expect(clinician.get_by_text("This conversation has ended.")).to_be_visible(timeout=15_000)
@@ -202,10 +208,11 @@ def test_dropped_connection_reconnects_and_catches_up(
         expect(page.locator(".message.mine .state").last).not_to_have_attribute(
             "data-state", "sending"
         )
-        page.get_by_role("button", name="Leave").click()
-        page.get_by_role("dialog").get_by_role("button", name="Leave").click()
+        page.get_by_role("button", name="More options").click()
+        page.get_by_role("button", name="End conversation").click()
+        page.get_by_role("dialog").get_by_role("button", name="End conversation").click()
         expect(page.get_by_text("This conversation has ended.")).to_be_visible()
-        assert peer.side.client.room(peer.room_id)["peer"]["left"] is True
+        assert peer.side.client.room(peer.room_id)["status"] == "closed"
 
 
 def test_a_changed_peer_key_is_refused_and_must_be_acknowledged(
@@ -280,7 +287,7 @@ def test_no_supporter_available_is_said_plainly_with_crisis_lines(
     page.get_by_role("button", name="Crisis help").click()
     dialog = page.get_by_role("dialog", name="Get help now")
     expect(dialog).to_contain_text("Physician Support Line")
-    expect(dialog.get_by_role("link", name="988")).to_have_attribute("href", "tel:988")
+    expect(dialog.get_by_role("link", name="988", exact=True)).to_have_attribute("href", "tel:988")
     screenshot(page, "crisis")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()

@@ -93,6 +93,8 @@ export class Api {
 
   put(path, body, options) { return this.call('PUT', path, body, options); }
 
+  delete(path, options) { return this.call('DELETE', path, undefined, options); }
+
   // -- accounts (docs/protocol.md §12): no bearer token yet ---------------------------------
 
   /** A login challenge for `identityKey` (base64url): `{challenge_id, nonce, origin}`. */
@@ -134,6 +136,11 @@ export class Api {
 
   cancelSupportRequest(requestId) {
     return this.post(`/api/v1/support-requests/${seg(requestId)}/cancel`);
+  }
+
+  /** "Keep looking for me": an unavailable request waits for a supporter to be free. */
+  keepLooking(requestId) {
+    return this.post(`/api/v1/support-requests/${seg(requestId)}/keep-looking`);
   }
 
   offers() { return this.get('/api/v1/offers'); }
@@ -191,6 +198,20 @@ export class Api {
 
   /** Go on or off duty `{on_duty, tier}` → the rota. */
   setDuty(body) { return this.put('/api/v1/moderation/rota/me', body); }
+
+  // -- Web Push (server/push): content-free notices to this device -------------------------
+
+  /** The server's VAPID public key: `{public_key}` (base64url, 65 bytes). */
+  pushKey() { return this.get('/api/v1/push/key'); }
+
+  /** Register `PushSubscription.toJSON()` → `{id, created_at}`. */
+  subscribePush(subscription) { return this.post('/api/v1/push/subscriptions', subscription); }
+
+  pushSubscriptions() { return this.get('/api/v1/push/subscriptions'); }
+
+  unsubscribePush(subscriptionId) {
+    return this.delete(`/api/v1/push/subscriptions/${seg(subscriptionId)}`);
+  }
 }
 
 /** One path segment; ids are UUIDs, so this only matters for a hostile or broken value. */

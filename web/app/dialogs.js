@@ -5,6 +5,7 @@
  */
 
 import { h } from './dom.js';
+import { t } from './i18n.js';
 
 /**
  * Show a modal with `title` and `body`; resolves with the `value` of the button pressed
@@ -40,7 +41,7 @@ export async function confirmAction(title, text, label) {
   const answer = await modal({
     title,
     body: [h('p', { text })],
-    buttons: [{ label: 'Cancel', value: 'cancel' }, { label, value: 'ok', kind: 'danger' }],
+    buttons: [{ label: t('common.cancel'), value: 'cancel' }, { label, value: 'ok', kind: 'danger' }],
   });
   return answer === 'ok';
 }

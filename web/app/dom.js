@@ -5,6 +5,8 @@
  * @module app/dom
  */
 
+import { t } from './i18n.js';
+
 /**
  * Create an element. `attrs` keys: `class`, `text`, `on<event>` (a listener), any attribute
  * (`true` sets it empty, `false`/`null`/`undefined` leaves it out).
@@ -75,8 +77,9 @@ export function showError(box, message) {
  * @param {HTMLButtonElement} button
  * @param {HTMLElement} box
  * @param {() => Promise<void>} action
+ * @param {Record<number, string>} [byStatus] what a status means here (see friendlyError)
  */
-export async function busy(button, box, action) {
+export async function busy(button, box, action, byStatus = {}) {
   if (button.disabled) return;
   button.disabled = true;
   button.setAttribute('aria-busy', 'true');
@@ -84,20 +87,41 @@ export async function busy(button, box, action) {
   try {
     await action();
   } catch (error) {
-    showError(box, friendlyError(error));
+    showError(box, friendlyError(error, byStatus));
   } finally {
     button.disabled = false;
     button.removeAttribute('aria-busy');
   }
 }
 
-/** A message for people, never with key material (errors here carry none). */
-export function friendlyError(error) {
-  if (error && typeof error.detail === 'string' && error.detail) return error.detail;
-  if (error instanceof TypeError && /fetch/i.test(error.message)) {
-    return 'The server cannot be reached. Check your connection and try again.';
+/**
+ * A message for people, in plain words with a next step, never with key material or the
+ * server's field paths ("invite_code: String should have…"). `byStatus` lets a screen say
+ * what a status means there (an invalid invite: ask the wellbeing office).
+ * @param {unknown} error
+ * @param {Record<number, string>} [byStatus]
+ */
+export function friendlyError(error, byStatus = {}) {
+  const status = error?.status;
+  if (typeof status === 'number') {
+    if (byStatus[status]) return byStatus[status];
+    if (status === 409 && error.detail) return capitalise(error.detail); // already plain words
+    if (status === 401) return t('error.session');
+    if (status === 403) return t('error.forbidden');
+    if (status === 404) return t('error.notFound');
+    if (status === 413) return t('error.tooLarge');
+    if (status === 422) return t('error.invalid');
+    if (status === 429) return t('error.tooMany');
+    if (status >= 500) return t('error.server');
+    return t('error.generic');
   }
-  return error?.message || 'Something went wrong. Please try again.';
+  if (error instanceof TypeError || !navigator.onLine) return t('error.offline');
+  return error?.message || t('error.generic');
+}
+
+function capitalise(text) {
+  const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(sentence) ? sentence : `${sentence}.`;
 }
 
 /** Format an ISO time as a short local time. */
@@ -105,5 +129,6 @@ export function shortTime(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime())
     ? ''
-    : date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    : date.toLocaleTimeString(document.documentElement.lang || [], { hour: '2-digit',
+      minute: '2-digit' });
 }

@@ -15,9 +15,13 @@
 
 import { ready } from '../js/protocol/sodium.js';
 import { Api } from './api.js';
-import { setUpCrisis } from './crisis.js';
+import { crisisList, labelCrisis, setUpCrisis } from './crisis.js';
 import { Device } from './device.js';
-import { h } from './dom.js';
+import { friendlyError, h } from './dom.js';
+import { locale, t } from './i18n.js';
+import { refreshPush, registerWorker } from './push.js';
+import { labelQuickExit, setUpQuickExit } from './quickexit.js';
+import { Unread, badgedTitle } from './unread.js';
 import { Relay, relayUrl } from './relay.js';
 import { Vault } from './vault.js';
 import * as admin from './screens/admin.js';
@@ -29,11 +33,6 @@ import * as unlock from './screens/unlock.js';
 import * as waiting from './screens/waiting.js';
 import * as welcome from './screens/welcome.js';
 
-const STATUS_TEXT = {
-  connecting: 'Connecting…',
-  online: 'Connected',
-  reconnecting: 'Reconnecting…',
-};
 
 /** What every screen gets. */
 export class App {
@@ -45,6 +44,21 @@ export class App {
     this.me = null;
     this.main = document.getElementById('main');
     this.cleanup = null;
+    this.unread = null;
+    this.baseTitle = 'Peerhaven';
+  }
+
+  /** After the locale changed: the header's words, then the screen again. */
+  relabel() {
+    labelCrisis();
+    labelQuickExit(document.getElementById('quick-exit'));
+    showStatus(this.relay);
+    this.route();
+  }
+
+  /** The tab title: the screen's, with the number of unread messages in front. */
+  updateTitle() {
+    document.title = badgedTitle(this.baseTitle, this.unread?.total() ?? 0);
   }
 
   go(hash) {
@@ -62,10 +76,18 @@ export class App {
         api: this.api, vault: this.vault, url: relayUrl(location),
         relogin: () => this.api.relogin(),
       });
-      this.relay.addEventListener('status', (e) => showStatus(e.detail));
-      showStatus(this.relay.status);
+      this.relay.addEventListener('status', () => showStatus(this.relay));
+      showStatus(this.relay);
+      this.unread = new Unread(this.vault);
+      await this.unread.load();
+      this.unread.addEventListener('change', () => this.updateTitle());
+      this.relay.addEventListener('room', async (event) => {
+        const found = await this.relay.room(event.detail);
+        if (found) await this.unread.update(found);
+      });
       await this.relay.start();
     }
+    refreshPush(this.api);
   }
 
   async route() {
@@ -116,7 +138,8 @@ export class App {
     }
     this.main.replaceChildren(view.element);
     this.cleanup = view.cleanup ?? null;
-    document.title = `${view.title} · Peerhaven`;
+    this.baseTitle = `${view.title} · Peerhaven`;
+    this.updateTitle();
     const heading = this.main.querySelector('h1');
     if (heading) {
       heading.tabIndex = -1;
@@ -125,21 +148,32 @@ export class App {
   }
 }
 
-function showStatus(status) {
+/** The header's connection line: the browser's own offline flag wins over the socket's. */
+function showStatus(relay) {
   const el = document.getElementById('connection');
-  el.textContent = STATUS_TEXT[status] ?? '';
+  const status = navigator.onLine ? relay?.status ?? '' : 'offline';
+  el.textContent = status ? t(`status.${status}`) : '';
   el.dataset.state = status;
 }
 
+// Offline (or the server down): say so plainly, keep the crisis lines in view, retry by itself.
 const signInFailed = {
   render(app, { error }) {
+    const retry = () => app.route();
+    const timer = setInterval(() => { if (navigator.onLine) retry(); }, 10_000);
+    window.addEventListener('online', retry);
     return {
-      title: 'Cannot sign in',
+      title: t('signin.failedTitle'),
+      cleanup: () => {
+        clearInterval(timer);
+        window.removeEventListener('online', retry);
+      },
       element: h('section', { class: 'screen' },
-        h('h1', { text: 'Cannot sign in' }),
-        h('p', { text: error?.detail || 'The server cannot be reached right now.' }),
-        h('button', { type: 'button', class: 'primary', text: 'Try again',
-          onclick: () => app.route() })),
+        h('h1', { text: t('signin.failedTitle') }),
+        h('p', { text: error?.status ? friendlyError(error) : t('signin.failedBody') }),
+        h('button', { type: 'button', class: 'primary', text: t('signin.retry'), onclick: retry }),
+        h('p', { text: t('crisis.now') }),
+        crisisList()),
     };
   },
 };
@@ -158,8 +192,21 @@ const notForRole = {
 
 async function boot() {
   const app = new App();
+  document.documentElement.lang = locale();
+  registerWorker();
+  setUpQuickExit(document.getElementById('quick-exit'), () => {
+    app.relay?.stop();
+    app.vault?.lock();
+  });
+  const onLine = () => {
+    showStatus(app.relay);
+    if (navigator.onLine) app.relay?.reconnectNow();
+  };
+  window.addEventListener('online', onLine);
+  window.addEventListener('offline', onLine);
+  // Before libsodium: the crisis lines must not wait for anything.
+  await setUpCrisis(app.api);
   await ready();
-  setUpCrisis(app.api);
   app.vault = await Vault.open();
   if (app.vault.state === 'open') app.device = await Device.load(app.vault);
   window.addEventListener('hashchange', () => app.route());

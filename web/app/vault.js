@@ -92,6 +92,12 @@ export class Vault {
     return vault;
   }
 
+  /** Drop the data key from memory (quick exit); a passphrase vault must then be unlocked. */
+  lock() {
+    if (this.#key instanceof Uint8Array) this.#key.fill(0);
+    this.#key = null;
+  }
+
   /** `"empty"` (no identity yet), `"locked"` (passphrase needed) or `"open"`. */
   get state() {
     if (this.#meta === null) return 'empty';

@@ -1,37 +1,49 @@
 /**
- * Codes the server accepts (mirrors `matching/vocabulary.py`; the server validates them).
+ * Codes the server accepts (mirrors `matching/vocabulary.py`; the server validates them), with
+ * their labels from the catalogue (`topic.<code>`, `stage.<code>`, `urgency.<code>`).
  *
  * @module app/vocabulary
  */
 
-export const TOPICS = [
-  ['adverse-event', 'An adverse event'],
-  ['patient-death', 'Death of a patient'],
-  ['medical-error', 'A medical error'],
-  ['second-victim', 'Second victim experience'],
-  ['moral-injury', 'Moral injury'],
-  ['litigation', 'Litigation or a complaint'],
-  ['burnout', 'Burnout'],
-  ['harassment', 'Harassment or discrimination'],
-  ['workplace-violence', 'Workplace violence'],
-  ['work-life', 'Work and life'],
-  ['career', 'Career and training'],
-  ['other', 'Something else'],
-];
+import { t } from './i18n.js';
 
-export const topicLabel = (code) => TOPICS.find(([c]) => c === code)?.[1] ?? code;
+export const TOPIC_CODES = Object.freeze(['adverse-event', 'patient-death', 'medical-error',
+  'second-victim', 'moral-injury', 'litigation', 'burnout', 'harassment', 'workplace-violence',
+  'work-life', 'career', 'other']);
+export const CAREER_STAGE_CODES = Object.freeze(['student', 'resident', 'fellow', 'early-career',
+  'mid-career', 'senior']);
+export const URGENCY_CODES = Object.freeze(['routine', 'soon', 'urgent']);
 
-export const CAREER_STAGES = [
-  ['student', 'Student'],
-  ['resident', 'Resident'],
-  ['fellow', 'Fellow'],
-  ['early-career', 'Early career (up to ~5 years after training)'],
-  ['mid-career', 'Mid-career'],
-  ['senior', 'Senior (~20 years or more)'],
-];
+/** [code, label] pairs in the current locale. */
+export const topics = () => TOPIC_CODES.map((code) => [code, t(`topic.${code}`)]);
+export const careerStages = () => CAREER_STAGE_CODES.map((code) => [code, t(`stage.${code}`)]);
+/** [code, label, hint] triples. */
+export const urgencies = () => URGENCY_CODES.map((code) => [code, t(`urgency.${code}`),
+  t(`urgency.${code}.hint`)]);
 
-export const URGENCIES = [
-  ['routine', 'Routine', 'In the next day or so'],
-  ['soon', 'Soon', 'Within a few hours'],
-  ['urgent', 'Urgent', 'As soon as possible (only supporters available right now)'],
-];
+export const topicLabel = (code) => (TOPIC_CODES.includes(code) ? t(`topic.${code}`) : code);
+export const urgencyLabel = (code) => (URGENCY_CODES.includes(code) ? t(`urgency.${code}`) : code);
+
+/** Languages a person can pick (ISO 639-1 codes the server accepts), named in their own words. */
+export const LANGUAGE_CODES = Object.freeze(['en', 'es', 'fr', 'de', 'pt', 'it', 'nl', 'pl',
+  'zh', 'ar', 'hi', 'tl', 'vi', 'ko', 'ru', 'uk', 'ja', 'tr']);
+
+export function languageName(code, locale) {
+  try {
+    return new Intl.DisplayNames([locale], { type: 'language' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}
+
+/** The IANA time zones this browser knows, or a short list where it cannot say. */
+export function timeZones() {
+  try {
+    const zones = Intl.supportedValuesOf('timeZone');
+    if (zones.length > 0) return zones;
+  } catch {
+    // older browsers
+  }
+  return ['UTC', 'America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles',
+    'Europe/London', 'Europe/Berlin', 'Europe/Madrid', 'Asia/Tokyo', 'Australia/Sydney'];
+}

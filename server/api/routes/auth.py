@@ -19,6 +19,7 @@ from server.api.deps import (
 )
 from server.api.schemas import ChallengeCreate, ChallengeOut, LoginRequest, TokenOut
 from server.api.views import me_view
+from server.push import subscriptions as push_subscriptions
 
 __all__ = ["router"]
 
@@ -78,8 +79,10 @@ async def create_token(
     summary="Log out: revoke the token of this request",
 )
 async def delete_token(
-    _account: CurrentAccount, token: BearerToken, session: SessionDep, now: Now
+    account: CurrentAccount, token: BearerToken, session: SessionDep, now: Now
 ) -> Response:
     await auth.logout(session, token=token, now=now)
+    # A logged-out device must hear nothing more (an account is one device).
+    await push_subscriptions.revoke_all(session, account_id=account.id)
     await session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

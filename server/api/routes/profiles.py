@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from matching.taxonomy import load_taxonomy
 from server.accounts.roles import Role
-from server.api.deps import CurrentAccount, Now, RequireRole, SessionDep, declares
+from server.api.deps import CurrentAccount, Now, RequireRole, SessionDep, StateDep, declares
 from server.api.schemas import (
     AvailabilityIn,
     ProfileIn,
@@ -19,7 +20,8 @@ from server.api.schemas import (
 )
 from server.api.views import profile_view, supporter_profile_view
 from server.db.models import Account
-from server.support import profiles
+from server.state import AppState
+from server.support import matchmaker, profiles
 
 __all__ = ["router"]
 
@@ -71,7 +73,7 @@ async def get_supporter_profile(account: Supporter, session: SessionDep) -> Supp
 @router.put("/supporter-profile", summary="Set expertise, caps and availability")
 @declares(409)
 async def put_supporter_profile(
-    body: SupporterProfileIn, account: Supporter, session: SessionDep, now: Now
+    body: SupporterProfileIn, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> SupporterProfileOut:
     found = await profiles.set_supporter_profile(
         session,
@@ -85,17 +87,26 @@ async def put_supporter_profile(
     )
     view = supporter_profile_view(found)
     await session.commit()
+    await _supporter_may_be_free(state, found.available, now)
     return view
 
 
 @router.put("/supporter-profile/availability", summary="Toggle available / away")
 @declares(404)
 async def put_availability(
-    body: AvailabilityIn, account: Supporter, session: SessionDep, now: Now
+    body: AvailabilityIn, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> SupporterProfileOut:
     found = await profiles.set_availability(
         session, account=account, available=body.available, now=now
     )
     view = supporter_profile_view(found)
     await session.commit()
+    await _supporter_may_be_free(state, found.available, now)
     return view
+
+
+async def _supporter_may_be_free(state: AppState, available: bool, now: datetime) -> None:
+    """A supporter is (again) available: requests that keep looking get another try."""
+    if available:
+        await matchmaker.retry_waiting(state.db, now=now, settings=state.settings,
+                                       notify=state.notify, source=state.roster)  # fmt: skip

@@ -19,6 +19,7 @@ from server.federation import shared_rooms
 from server.rooms import prekeys as keydir
 from server.rooms import rooms
 from server.state import AppState
+from server.support import matchmaker
 
 __all__ = ["router"]
 
@@ -140,6 +141,10 @@ async def _end(
     await session.commit()
     state.federation.wake()
     await state.notify(found.peer.account_id, "room", room=room_id)
+    # The supporter has room for another conversation: requests that keep looking get a try.
+    await matchmaker.retry_waiting(
+        state.db, now=now, settings=state.settings, notify=state.notify, source=state.roster
+    )
     return room_view(found)
 
 

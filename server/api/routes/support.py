@@ -20,6 +20,7 @@ from server.api.views import offer_view, request_view, room_view
 from server.db.models import Account
 from server.federation import forwarding, shared_rooms
 from server.federation.forwarding import Forwarder
+from server.push.kinds import PushKind
 from server.rooms import rooms
 from server.support import matchmaker, offers, requests
 from server.support.states import OfferStatus
@@ -108,6 +109,25 @@ async def cancel_request(
     )
 
 
+@router.post(
+    "/support-requests/{request_id}/keep-looking",
+    summary="Keep looking for me: an unavailable request waits for a supporter to be free",
+)
+async def keep_looking(
+    request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
+) -> SupportRequestOut:
+    request = await requests.keep_looking(session, account=account, request_id=request_id, now=now)
+    await session.commit()
+    # Someone may be free already.
+    await matchmaker.retry_waiting(
+        state.db, now=now, settings=state.settings, notify=state.notify, source=state.roster
+    )
+    await session.refresh(request)
+    return await request_view(
+        session, request=request, crisis_resources=state.settings.crisis_resources
+    )
+
+
 @router.get("/offers", summary="The supporter's pending offers (no identities)")
 async def list_offers(account: Supporter, session: SessionDep, now: Now) -> list[OfferOut]:
     found = await offers.pending_offers_for(session, account=account, now=now)
@@ -130,6 +150,7 @@ async def accept_offer(
     state.federation.wake()
     await state.notify(found.peer.account_id, "request", request=offer.request_id)
     await state.notify(found.peer.account_id, "room", room=room.id)
+    state.push.push(found.peer.account_id, PushKind.MATCHED)
     return room_view(found)
 
 

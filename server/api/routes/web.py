@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from server.api.deps import StateDep
 from server.config import Settings
@@ -28,6 +29,7 @@ __all__ = [
     "WEB_DIR",
     "CrisisResourcesOut",
     "EntryPage",
+    "ServiceWorker",
     "content_security_policy",
     "create_router",
     "inline_script_hashes",
@@ -60,6 +62,7 @@ class CrisisResourcesOut(BaseModel):
     """Where to get help now, configured per deployment (`PEERHAVEN_CRISIS_RESOURCES`)."""
 
     resources: list[str]
+    quick_exit_url: str = Field(description="Where the client's quick exit goes")
 
 
 def inline_script_hashes(html: str) -> list[str]:
@@ -94,6 +97,42 @@ def content_security_policy(*, script_hashes: list[str], origin: str) -> str:
         "object-src": ["'none'"],
     }
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
+
+
+@dataclass(frozen=True)
+class ServiceWorker:
+    """`web/sw.js` with the app shell in front: `VERSION` (a hash of every shell file, so a
+    changed file installs a new worker and a fresh cache) and `SHELL` (their URLs)."""
+
+    body: bytes
+
+    # The worker's own policy: it fetches from this origin only and runs no other script.
+    CSP = "default-src 'none'; connect-src 'self'; img-src 'self'"
+
+    @classmethod
+    def load(cls, web_dir: Path) -> ServiceWorker:
+        root = web_dir.resolve()
+        files = sorted(
+            path
+            for folder in sorted(SERVED_DIRS)
+            for path in (root / folder).rglob("*")
+            if path.is_file()
+            and path.suffix in MEDIA_TYPES
+            and all(_PART.fullmatch(part) for part in path.relative_to(root).parts)
+        )
+        digest = hashlib.sha256()
+        for path in [root / "index.html", root / "sw.js", root / "manifest.webmanifest", *files]:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+        shell = [f"{STATIC_PREFIX}/{p.relative_to(root).as_posix()}" for p in files]
+        prelude = (
+            f"const VERSION = {json.dumps(digest.hexdigest()[:16])};\n"
+            f"const SHELL = {json.dumps([*shell, '/manifest.webmanifest'])};\n"
+        )
+        return cls(body=prelude.encode() + (root / "sw.js").read_bytes())
+
+    def headers(self) -> dict[str, str]:
+        return {**COMMON_HEADERS, "Content-Security-Policy": self.CSP}
 
 
 @dataclass(frozen=True)
@@ -137,11 +176,22 @@ def _static_file(web_dir: Path, path: str) -> tuple[Path, str]:
 def create_router(settings: Settings, *, web_dir: Path = WEB_DIR) -> APIRouter:
     """The web client's routes, for `settings` (the relay origin is named in the policy)."""
     page = EntryPage.load(web_dir / "index.html", origin=settings.origin)
+    worker = ServiceWorker.load(web_dir)
+    manifest = (web_dir / "manifest.webmanifest").read_bytes()
     router = APIRouter()
 
     @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index() -> Response:
         return Response(page.body, media_type="text/html; charset=utf-8", headers=page.headers())
+
+    # At the root: a worker controls only the paths under its own URL.
+    @router.api_route("/sw.js", methods=["GET", "HEAD"], include_in_schema=False)
+    async def service_worker() -> Response:
+        return Response(worker.body, media_type=MEDIA_TYPES[".js"], headers=worker.headers())
+
+    @router.api_route("/manifest.webmanifest", methods=["GET", "HEAD"], include_in_schema=False)
+    async def web_manifest() -> Response:
+        return Response(manifest, media_type=MEDIA_TYPES[".webmanifest"], headers=COMMON_HEADERS)
 
     @router.api_route(
         STATIC_PREFIX + "/{path:path}", methods=["GET", "HEAD"], include_in_schema=False
@@ -156,6 +206,9 @@ def create_router(settings: Settings, *, web_dir: Path = WEB_DIR) -> APIRouter:
         summary="Where to get help now (public: shown before login too)",
     )
     async def crisis_resources(state: StateDep) -> CrisisResourcesOut:
-        return CrisisResourcesOut(resources=list(state.settings.crisis_resources))
+        return CrisisResourcesOut(
+            resources=list(state.settings.crisis_resources),
+            quick_exit_url=state.settings.quick_exit_url,
+        )
 
     return router

@@ -48,6 +48,7 @@ POLICY: dict[tuple[str, str], frozenset[Role] | str | None] = {
     ("POST", "/api/v1/support-requests"): ASKERS,
     ("GET", "/api/v1/support-requests/{request_id}"): ASKERS,
     ("POST", "/api/v1/support-requests/{request_id}/cancel"): ASKERS,
+    ("POST", "/api/v1/support-requests/{request_id}/keep-looking"): ASKERS,
     ("GET", "/api/v1/offers"): SUPPORTERS,
     ("POST", "/api/v1/offers/{offer_id}/accept"): SUPPORTERS,
     ("POST", "/api/v1/offers/{offer_id}/decline"): SUPPORTERS,
@@ -96,6 +97,10 @@ POLICY: dict[tuple[str, str], frozenset[Role] | str | None] = {
     ("PUT", "/federation/v1/send/{txn_id}"): SIGNED,
     ("POST", "/federation/v1/requests"): SIGNED,
     ("POST", "/federation/v1/rooms/{room_id}/bundle"): SIGNED,
+    ("GET", "/api/v1/push/key"): ALL,
+    ("GET", "/api/v1/push/subscriptions"): ALL,
+    ("POST", "/api/v1/push/subscriptions"): ALL,
+    ("DELETE", "/api/v1/push/subscriptions/{subscription_id}"): ALL,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

@@ -17,7 +17,7 @@ from server.rooms.states import MemberRole, RoomStatus
 from server.support.states import OfferStatus, RequestStatus
 
 ROOT = Path(str(resources.files("server")))
-DOMAINS = {"accounts", "support", "rooms", "moderation", "federation", "checkins"}
+DOMAINS = {"accounts", "support", "rooms", "moderation", "federation", "checkins", "push"}
 EDGES = {"api", "relay"}
 # The composition layer: it builds the app out of every other part.
 COMPOSITION = {"app", "cli", "demo", "jobs", "state"}

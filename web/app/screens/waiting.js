@@ -1,46 +1,48 @@
 /**
  * Where a support request stands, told honestly: searching, offered to one supporter (and
- * until when), matched (then straight to the room), nobody available (with crisis lines), or
- * cancelled. Re-read on the server's `request` notification and every few seconds.
+ * until when), matched (then straight to the room), nobody available (with the crisis lines
+ * and "Keep looking for me"), waiting for a supporter to be free, or cancelled. Re-read on the
+ * server's `request` notification and every few seconds.
  *
  * @module app/screens/waiting
  */
 
 import { busy, errorBox, h, shortTime } from '../dom.js';
 import { crisisList } from '../crisis.js';
+import { t } from '../i18n.js';
 import { joinRoom } from '../room.js';
-import { topicLabel } from '../vocabulary.js';
+import { topicLabel, urgencyLabel } from '../vocabulary.js';
 
 function describe(request) {
   switch (request.status) {
     case 'searching':
-      return ['Looking for a supporter',
-        'We are looking for a trained peer supporter at another institution. Nobody has been '
-        + 'asked yet; this can take a while when few supporters are available.'];
+      return [t('waiting.searching.title'), t('waiting.searching.body')];
     case 'offered':
-      return ['A supporter has been asked',
-        `One supporter has your request and can answer until ${shortTime(request.offer_expires_at)}. `
-        + 'If they cannot, the next best match is asked. You can keep this page open or come back '
-        + 'later.'];
+      return [t('waiting.offered.title'),
+        t('waiting.offered.body', { time: shortTime(request.offer_expires_at) })];
     case 'unavailable':
-      return ['No supporter is available right now',
-        'Nobody who fits your request can take it at the moment. You can try again later or '
-        + 'with other choices. If you need help now, these lines are there for you:'];
+      return [t('waiting.unavailable.title'), t('waiting.unavailable.body')];
+    case 'waiting':
+      return [t('waiting.waiting.title'), t('waiting.waiting.body')];
     case 'cancelled':
-      return ['Request cancelled', 'You cancelled this request.'];
+      return [t('waiting.cancelled.title'), t('waiting.cancelled.body')];
     default:
-      return ['Matched', 'A supporter accepted. Opening the conversation…'];
+      return [t('waiting.matched.title'), t('waiting.matched.body')];
   }
 }
 
 export async function render(app, { requestId }) {
   const heading = h('h1', {});
   const text = h('p', { class: 'lead' });
-  const extra = h('div', {});
+  const crisis = h('div', {});
+  const details = h('p', { class: 'hint' });
   const status = h('div', { role: 'status', 'aria-live': 'polite' }, text);
   const error = errorBox();
-  const cancel = h('button', { type: 'button', class: 'secondary', text: 'Cancel my request' });
-  const again = h('a', { href: '#/home', class: 'button', text: 'Back to start', hidden: true });
+  const keepLooking = h('button', { type: 'button', class: 'primary',
+    text: t('waiting.keepLooking'), hidden: true });
+  const cancel = h('button', { type: 'button', class: 'secondary', text: t('waiting.cancel') });
+  const again = h('a', { href: '#/home', class: 'button', text: t('waiting.backToStart'),
+    hidden: true });
   let stopped = false;
   let lastStatus = null;
 
@@ -57,16 +59,23 @@ export async function render(app, { requestId }) {
     heading.textContent = title;
     text.textContent = body;
     if (request.status !== lastStatus) {
-      extra.replaceChildren(
-        h('p', { class: 'hint', text: `Topics: ${request.topics.map(topicLabel).join(', ')} · `
-          + `${request.urgency}` }),
-        ...(request.status === 'unavailable' ? [crisisList()] : []));
+      details.textContent = t('waiting.details', {
+        topics: request.topics.map(topicLabel).join(', '), urgency: urgencyLabel(request.urgency),
+      });
+      const showCrisis = ['unavailable', 'waiting'].includes(request.status);
+      crisis.replaceChildren(...(showCrisis ? [h('p', { text: t('crisis.now') }), crisisList()]
+        : []));
       lastStatus = request.status;
     }
-    const open = ['searching', 'offered'].includes(request.status);
+    const open = ['searching', 'offered', 'waiting'].includes(request.status);
+    keepLooking.hidden = request.status !== 'unavailable';
     cancel.hidden = !open;
     again.hidden = open;
   };
+  keepLooking.addEventListener('click', () => busy(keepLooking, error, async () => {
+    await app.api.keepLooking(requestId);
+    await refresh();
+  }));
   cancel.addEventListener('click', () => busy(cancel, error, async () => {
     await app.api.cancelSupportRequest(requestId);
     await refresh();
@@ -78,13 +87,14 @@ export async function render(app, { requestId }) {
   app.relay.addEventListener('notify', onNotify);
   const poll = setInterval(() => refresh().catch(() => {}), 5000);
   return {
-    title: 'Your request',
+    title: t('waiting.title'),
     cleanup: () => {
       stopped = true;
       clearInterval(poll);
       app.relay.removeEventListener('notify', onNotify);
     },
-    element: h('section', { class: 'screen' }, heading, status, extra, error,
-      h('div', { class: 'actions' }, cancel, again)),
+    // The next step and the crisis lines come first; the details of the request after.
+    element: h('section', { class: 'screen' }, heading, status, error,
+      h('div', { class: 'actions' }, keepLooking, cancel, again), crisis, details),
   };
 }

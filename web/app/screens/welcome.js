@@ -1,5 +1,6 @@
 /**
- * Redeem an invite and create this device's identity (optionally under a passphrase).
+ * Redeem an invite and create this device's identity (optionally under a passphrase, folded
+ * away so the primary action fits the first screen of a phone).
  *
  * @module app/screens/welcome
  */
@@ -7,6 +8,7 @@
 import { IdentityKeyPair } from '../../js/protocol/keys.js';
 import { Device } from '../device.js';
 import { busy, errorBox, field, h, showError } from '../dom.js';
+import { t } from '../i18n.js';
 
 export async function render(app) {
   const retrying = app.vault.state === 'open'; // a key was made, the invite not yet accepted
@@ -16,53 +18,47 @@ export async function render(app) {
   const again = h('input', { type: 'password', name: 'passphrase-again',
     autocomplete: 'new-password' });
   const understood = h('input', { type: 'checkbox', name: 'understood', id: 'understood',
-    required: true });
+    required: true, 'aria-describedby': 'identity-warning' });
   const error = errorBox();
-  const submit = h('button', { type: 'submit', class: 'primary', text: 'Create my identity' });
+  const submit = h('button', { type: 'submit', class: 'primary', text: t('welcome.create') });
 
   const form = h('form', { novalidate: true },
-    field('Invite code', code, 'From your institution, e.g. 7K3M-Q9RT-X2VB-HN4P.'),
-    retrying ? null : h('fieldset', {},
-      h('legend', { text: 'Passphrase (optional)' }),
-      h('p', { class: 'hint', text: 'Locks the keys in this browser. You will type it each time '
-        + 'you open Peerhaven. It cannot be reset.' }),
-      field('Passphrase', pass),
-      field('Passphrase again', again)),
-    h('div', { class: 'warning', role: 'note' },
-      h('h2', { text: 'Your identity lives only in this browser' }),
-      h('p', { text: 'Peerhaven keeps your keys on this device, not on the server. Clearing this '
-        + "site's data, using private browsing, or losing this phone deletes your identity and "
-        + 'your conversations for good; you would need a new invite.' })),
+    field(t('welcome.invite'), code, t('welcome.inviteHint')),
+    h('div', { class: 'warning', role: 'note', id: 'identity-warning' },
+      h('h2', { text: t('welcome.warningTitle') }),
+      h('p', { text: t('welcome.warning') })),
     h('div', { class: 'check' }, understood,
-      h('label', { for: 'understood',
-        text: 'I understand that clearing site data deletes my identity.' })),
+      h('label', { for: 'understood', text: t('welcome.understood') })),
     error,
-    submit);
+    submit,
+    retrying ? null : h('details', { class: 'passphrase' },
+      h('summary', { text: t('welcome.passphraseToggle') }),
+      h('p', { class: 'hint', text: t('welcome.passphraseHint') }),
+      field(t('welcome.passphrase'), pass),
+      field(t('welcome.passphraseAgain'), again)));
 
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     busy(submit, error, async () => {
-      if (!code.value.trim()) throw new Error('Enter the invite code.');
-      if (!retrying && pass.value !== again.value) throw new Error('The passphrases differ.');
+      if (!code.value.trim()) throw new Error(t('welcome.needCode'));
+      if (!retrying && pass.value !== again.value) throw new Error(t('welcome.passphrasesDiffer'));
       if (!retrying && pass.value && pass.value.length < 8) {
-        throw new Error('Use a passphrase of at least 8 characters, or none.');
+        throw new Error(t('welcome.passphraseShort'));
       }
-      if (!understood.checked) throw new Error('Please confirm you understand the warning.');
+      if (!understood.checked) throw new Error(t('welcome.confirmWarning'));
       if (app.vault.state === 'empty') await app.vault.create(pass.value || null);
       app.device ??= new Device(IdentityKeyPair.generate());
       await app.device.register(app.api, app.vault, code.value);
       showError(error, null);
       app.go('#/profile');
-    });
+    }, { 404: t('welcome.badInvite'), 409: t('welcome.badInvite'), 422: t('welcome.badInvite') });
   });
 
   return {
-    title: 'Welcome',
+    title: t('welcome.title'),
     element: h('section', { class: 'screen' },
-      h('h1', { text: 'Welcome to Peerhaven' }),
-      h('p', { class: 'lead', text: 'Confidential peer support for clinicians, from a trained '
-        + 'peer at another institution. Your conversations are end-to-end encrypted; your peer '
-        + 'sees a pseudonym, never your name or institution.' }),
+      h('h1', { text: t('welcome.heading') }),
+      h('p', { class: 'lead', text: t('welcome.lead') }),
       form),
   };
 }

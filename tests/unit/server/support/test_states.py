@@ -13,6 +13,9 @@ from server.support.states import OFFER, OPEN_REQUEST, REQUEST, OfferStatus, Req
 LEGAL_REQUEST = {
     ("searching", "offered"), ("searching", "unavailable"), ("searching", "cancelled"),
     ("offered", "matched"), ("offered", "searching"), ("offered", "cancelled"),
+    # "keep looking for me"
+    ("unavailable", "waiting"), ("searching", "waiting"),
+    ("waiting", "searching"), ("waiting", "unavailable"), ("waiting", "cancelled"),
 }  # fmt: skip
 LEGAL_OFFER = {("pending", s) for s in ("accepted", "declined", "expired", "cancelled")}
 
@@ -37,9 +40,9 @@ def test_offer_moves(old: OfferStatus, new: OfferStatus) -> None:
 
 def test_final_states_and_open_requests() -> None:
     assert {s for s in RequestStatus if REQUEST.final(s)} == {
-        RequestStatus.MATCHED, RequestStatus.UNAVAILABLE, RequestStatus.CANCELLED
+        RequestStatus.MATCHED, RequestStatus.CANCELLED
     }
-    assert OPEN_REQUEST == {RequestStatus.SEARCHING, RequestStatus.OFFERED}
+    assert OPEN_REQUEST == {RequestStatus.SEARCHING, RequestStatus.OFFERED, RequestStatus.WAITING}
     assert all(OFFER.final(s) for s in OfferStatus if s is not OfferStatus.PENDING)
 
 
