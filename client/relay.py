@@ -67,7 +67,8 @@ __all__ = ["Changes", "Relay", "State"]
 
 # Errors after which re-sending the same envelope cannot succeed.
 _FINAL_SEND_ERRORS = frozenset(
-    {"unknown_room", "room_closed", "no_recipient", "invalid_envelope", "too_large", "malformed"}
+    {"unknown_room", "room_closed", "no_recipient", "invalid_envelope", "too_large", "malformed",
+     "duplicate_id"}
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -25,16 +26,18 @@ from server.api.routes import (
 from server.config import Settings, get_settings
 from server.db.engine import Database
 from server.jobs import periodic_jobs
+from server.platform.logs import protect_logs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
 from server.platform.pubsub import pubsub_from_url
 from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import load_server_keys
+from server.platform.sessions import PubSubSessions
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["create_app", "create_app_from_env", "uvicorn_options"]
 
 
 def _utcnow() -> datetime:
@@ -56,18 +59,23 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
+        end_sessions=PubSubSessions(pubsub),
         connections=ConnectionCounter(settings.ws_connections_per_account),
+        unauthenticated=ConnectionCounter(settings.ws_unauthenticated_per_address),
         writes=MailboxWriter(
             db,
             server_secret=keys.franking_secret,
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            publish=pubsub.publish,
         ),
     )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Here, not earlier: uvicorn has configured its loggers by now.
+        protect_logs(protocol_log_interval=settings.ws_protocol_log_interval_seconds)
         await pubsub.start()
         if settings.relay_group_commit:
             state.writes.start()
@@ -97,6 +105,17 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options every way of serving the app must use (`peerhaven serve`, tests,
+    benchmarks): the WebSocket frame limit is enforced by the protocol layer, before a frame is
+    buffered, not only by the app after it."""
+    return {
+        "ws_max_size": settings.ws_max_frame_bytes,
+        "ws_per_message_deflate": False,  # ciphertext does not compress
+        "log_level": settings.log_level.lower(),
+    }
 
 
 def create_app_from_env() -> FastAPI:

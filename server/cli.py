@@ -19,6 +19,7 @@ from server.config import Settings, get_settings
 from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
+from server.platform.logs import protect_logs
 
 __all__ = ["main"]
 
@@ -46,15 +47,16 @@ def _now() -> datetime:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from server.app import uvicorn_options
+
     uvicorn.run(
         "server.app:create_app_from_env",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
-        log_level=settings.log_level.lower(),
-        ws_per_message_deflate=False,  # ciphertext does not compress
         proxy_headers=True,
+        **uvicorn_options(settings),
     )
     return 0
 
@@ -174,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    protect_logs(protocol_log_interval=settings.ws_protocol_log_interval_seconds)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
         return handler(args, settings)

@@ -13,6 +13,7 @@ from server.platform.notify import Notifier
 from server.platform.pubsub import PubSub
 from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import ServerKeys
+from server.platform.sessions import SessionEnder
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
@@ -31,7 +32,9 @@ class AppState:
     registration_limiter: RateLimiter
     pubsub: PubSub
     notify: Notifier
+    end_sessions: SessionEnder
     connections: ConnectionCounter
+    unauthenticated: ConnectionCounter
     writes: MailboxWriter
 
     @property
@@ -42,5 +45,6 @@ class AppState:
             pubsub=self.pubsub,
             writes=self.writes,
             connections=self.connections,
+            unauthenticated=self.unauthenticated,
             clock=self.clock,
         )

@@ -5,6 +5,10 @@ might have, the affected inboxes receive `RESYNC`, and their connections sync fr
 
 Backends are chosen by URL, as in encode/broadcaster: `memory://` (one process) and `redis://`
 (every worker subscribes to one channel and keeps the messages for accounts it serves).
+
+What travels: plain frames (`bytes`, forwarded as they are: `notify`), `Sequenced` deliveries
+(a `deliver` frame with the recipient's mailbox seq, so a socket can keep them in order and see a
+gap), and `Control` messages for the sockets themselves (never forwarded: "end this session").
 """
 
 from __future__ import annotations
@@ -13,14 +17,26 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Final, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-__all__ = ["RESYNC", "Inbox", "MemoryPubSub", "PubSub", "RedisPubSub", "pubsub_from_url"]
+__all__ = [
+    "RESYNC",
+    "Control",
+    "Inbox",
+    "Item",
+    "MemoryPubSub",
+    "Message",
+    "PubSub",
+    "RedisPubSub",
+    "Sequenced",
+    "pubsub_from_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +49,27 @@ class _Resync:
 RESYNC: Final = _Resync()
 """Put in an inbox when messages may have been lost: sync from the mailbox."""
 
-Inbox = asyncio.Queue[bytes | _Resync]
+
+@dataclass(frozen=True, slots=True)
+class Sequenced:
+    """A mailbox delivery on the fast path: the recipient's `seq` and the frame to forward."""
+
+    seq: int
+    frame: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """An instruction to an account's sockets on every worker (e.g. `session_ended`); the sockets
+    act on it, the client never sees it. Values are strings (ids only)."""
+
+    event: str
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+Message = bytes | Sequenced | Control
+Item = Message | _Resync
+Inbox = asyncio.Queue[Item]
 
 _RESYNC_ALL = b'{"resync":true}'
 
@@ -41,7 +77,7 @@ _RESYNC_ALL = b'{"resync":true}'
 class PubSub(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def publish(self, account: str, message: bytes) -> None: ...
+    async def publish(self, account: str, message: Message) -> None: ...
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]: ...
 
 
@@ -65,13 +101,16 @@ class _Fanout:
                 if not inboxes:
                     del self._inboxes[account]
 
-    def dispatch(self, account: str, message: bytes) -> None:
+    def dispatch(self, account: str, message: Message) -> None:
         for inbox in self._inboxes.get(account, ()):
             try:
                 inbox.put_nowait(message)
             except asyncio.QueueFull:
                 # A slow reader: drop the fast path, keep the promise through the mailbox.
                 _replace_with_resync(inbox)
+                if isinstance(message, Control):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        inbox.put_nowait(message)
 
     def resync_all(self) -> None:
         for inboxes in self._inboxes.values():
@@ -80,9 +119,37 @@ class _Fanout:
 
 
 def _replace_with_resync(inbox: Inbox) -> None:
+    """Drop what the mailbox also holds; keep control messages (the mailbox does not)."""
+    kept = []
     while not inbox.empty():
-        inbox.get_nowait()
+        item = inbox.get_nowait()
+        if isinstance(item, Control):
+            kept.append(item)
     inbox.put_nowait(RESYNC)
+    for item in kept:
+        with contextlib.suppress(asyncio.QueueFull):  # a tiny inbox: the periodic check remains
+            inbox.put_nowait(item)
+
+
+def _encode(account: str, message: Message) -> bytes:
+    payload: dict[str, Any] = {"to": account}
+    if isinstance(message, Control):
+        payload["c"], payload["d"] = message.event, dict(message.data)
+    elif isinstance(message, Sequenced):
+        payload["m"], payload["seq"] = message.frame.decode(), message.seq
+    else:
+        payload["m"] = message.decode()
+    return json.dumps(payload).encode()
+
+
+def _decode(raw: bytes) -> tuple[str, Message]:
+    payload = json.loads(raw)
+    if "c" in payload:
+        return payload["to"], Control(payload["c"], payload.get("d", {}))
+    frame = payload["m"].encode()
+    if "seq" in payload:
+        return payload["to"], Sequenced(int(payload["seq"]), frame)
+    return payload["to"], frame
 
 
 class MemoryPubSub:
@@ -97,7 +164,7 @@ class MemoryPubSub:
     async def stop(self) -> None:
         return None
 
-    async def publish(self, account: str, message: bytes) -> None:
+    async def publish(self, account: str, message: Message) -> None:
         self._fanout.dispatch(account, message)
 
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
@@ -132,8 +199,8 @@ class RedisPubSub:
                     await task
         await self._client.aclose()
 
-    async def publish(self, account: str, message: bytes) -> None:
-        payload = json.dumps({"to": account, "m": message.decode()}).encode()
+    async def publish(self, account: str, message: Message) -> None:
+        payload = _encode(account, message)
         # Twice: a connection that went stale while Redis restarted fails once, then the pool
         # hands out a fresh one.
         for _attempt in range(2):
@@ -170,8 +237,7 @@ class RedisPubSub:
                         if raw == _RESYNC_ALL:
                             self._fanout.resync_all()
                             continue
-                        envelope = json.loads(raw)
-                        self._fanout.dispatch(envelope["to"], envelope["m"].encode())
+                        self._fanout.dispatch(*_decode(raw))
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
                 log.warning("redis subscription lost (%s); retrying", type(exc).__name__)

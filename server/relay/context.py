@@ -21,5 +21,6 @@ class RelayContext:
     db: Database
     pubsub: PubSub
     writes: MailboxWriter
-    connections: ConnectionCounter
+    connections: ConnectionCounter  # open sockets per account
+    unauthenticated: ConnectionCounter  # sockets per client address not yet authenticated
     clock: Callable[[], datetime]

@@ -7,7 +7,12 @@ queue on the database lock. Each caller hears back only after the commit that ho
 "persisted before accepted" is kept. If a batch fails as a whole, each of its writes is retried
 alone, so one bad write cannot fail its neighbours.
 
-Not started (`relay_group_commit` off), it commits each write on its own, one at a time.
+After each commit the writer publishes the batch's deliveries itself (a publisher task, in commit
+order), whether or not the senders are still there to hear `accepted`: a sender whose socket died
+between the commit and its answer no longer keeps the recipient waiting.
+
+Not started (`relay_group_commit` off), it commits each write on its own, one at a time, and
+publishes right after.
 """
 
 from __future__ import annotations
@@ -16,13 +21,15 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from server.db.engine import Database
 from server.errors import ServiceError
+from server.platform.pubsub import Message, Sequenced
 from server.relay import mailbox
+from server.relay.frames import deliver_frame
 
 __all__ = ["MailboxWriter"]
 
@@ -46,6 +53,13 @@ class _Ack:
     done: asyncio.Future[object] = field(default_factory=_future)
 
 
+Publish = Callable[[str, Message], Awaitable[None]]
+
+
+async def _nowhere(_account: str, _message: Message) -> None:
+    return None
+
+
 class MailboxWriter:
     def __init__(
         self,
@@ -55,6 +69,7 @@ class MailboxWriter:
         retention: timedelta,
         clock: Callable[[], datetime],
         max_batch: int = 256,
+        publish: Publish = _nowhere,
     ) -> None:
         self._db = db
         self._secret = server_secret
@@ -64,9 +79,13 @@ class MailboxWriter:
         self._queue: asyncio.Queue[_Send | _Ack] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._one_at_a_time = asyncio.Lock()
+        self._publish = publish
+        self._outgoing: asyncio.Queue[list[mailbox.Delivery]] = asyncio.Queue()
+        self._publisher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mailbox-writer")
+        self._publisher = asyncio.create_task(self._publish_all(), name="mailbox-publisher")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -74,6 +93,12 @@ class MailboxWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._publisher is not None:
+            # What is committed is in the mailbox; publishing the rest is only the fast path.
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+            self._publisher = None
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.done.done():
@@ -93,6 +118,8 @@ class MailboxWriter:
         if self._task is None:
             async with self._one_at_a_time:
                 await self._commit([job])
+                while not self._outgoing.empty():
+                    await self._publish_batch(self._outgoing.get_nowait())
         else:
             self._queue.put_nowait(job)
         return await job.done
@@ -114,6 +141,18 @@ class MailboxWriter:
                         if not job.done.done():
                             job.done.set_exception(error)
 
+    async def _publish_all(self) -> None:
+        while True:
+            await self._publish_batch(await self._outgoing.get())
+
+    async def _publish_batch(self, deliveries: list[mailbox.Delivery]) -> None:
+        for delivery in deliveries:
+            frame = deliver_frame(delivery).model_dump_json().encode()
+            try:
+                await self._publish(str(delivery.recipient_id), Sequenced(delivery.seq, frame))
+            except Exception as exc:  # the mailbox has it; the recipient's next sync brings it
+                log.warning("publish failed (%s)", type(exc).__name__)
+
     async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:
         sends = [job for job in batch if isinstance(job, _Send)]
         acks = [job for job in batch if isinstance(job, _Ack)]
@@ -129,6 +168,9 @@ class MailboxWriter:
                 )
             await mailbox.acknowledge_batch(session, [(job.account_id, job.ids) for job in acks])
             await session.commit()
+        deliveries = [r.entry for r in results if isinstance(r, mailbox.Accepted) and r.entry]
+        if deliveries:
+            self._outgoing.put_nowait(deliveries)
         for job, result in zip(sends, results, strict=True):
             if job.done.done():  # the caller went away
                 continue

@@ -25,7 +25,7 @@ const MAX_SEEN = 2000;
 const PING_EVERY_MS = 20_000;
 const PONG_WITHIN_MS = 10_000;
 const FINAL_ERRORS = new Set(['unknown_room', 'room_closed', 'no_recipient', 'invalid_envelope',
-  'too_large', 'malformed']);
+  'too_large', 'malformed', 'duplicate_id']);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

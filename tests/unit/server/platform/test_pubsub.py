@@ -30,3 +30,16 @@ def test_backend_chosen_by_url() -> None:
     with pytest.raises(ValueError, match="kafka"):
         pubsub_from_url("kafka://x")
 
+
+
+async def test_control_messages_survive_an_overflowing_inbox() -> None:
+    from server.platform.pubsub import Control, Sequenced
+
+    hub = MemoryPubSub(inbox_size=3)
+    with hub.subscribe("alice") as inbox:
+        await hub.publish("alice", Control("session_ended", {"token": "t"}))
+        for i in range(10):
+            await hub.publish("alice", Sequenced(i + 1, b"{}"))
+        items = [inbox.get_nowait() for _ in range(inbox.qsize())]
+    assert RESYNC in items
+    assert Control("session_ended", {"token": "t"}) in items
