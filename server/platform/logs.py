@@ -58,10 +58,8 @@ class ProtocolNoise(logging.Filter):
 def protect_logs(*, protocol_log_interval: float) -> None:
     """Apply the rules above to this process's loggers (idempotent; call after uvicorn has
     configured its own, e.g. at application startup)."""
-    for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        if logger.getEffectiveLevel() < logging.WARNING:
-            logger.setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:  # explicitly: a root logger set to DEBUG later must not reach them
+        logging.getLogger(name).setLevel(logging.WARNING)
     uvicorn_error = logging.getLogger("uvicorn.error")
     for existing in uvicorn_error.filters:
         if isinstance(existing, ProtocolNoise):

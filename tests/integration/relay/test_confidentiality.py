@@ -5,6 +5,7 @@ files, its data directory, every log line) is searched for the canary, in plain,
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -27,9 +28,12 @@ class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.debug: list[str] = []  # the server's own DEBUG lines: DEBUG was on
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+        if record.levelno == logging.DEBUG and record.name.startswith("server."):
+            self.debug.append(record.getMessage())
 
 
 @dataclass
@@ -84,13 +88,19 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield Backend(request.param, world, postgres, redis_server)
 
 
-async def _converse(world: World, flow: Flow, canary: str) -> str:
-    """Returns the id of an envelope left in the mailbox."""
+@dataclass
+class Conversation:
+    undelivered: str  # the id of an envelope left in the mailbox
+    envelopes: list[str]  # every envelope sent, as encoded
+
+
+async def _converse(world: World, flow: Flow, canary: str) -> Conversation:
     base = world.server.base_url
     alice = await open_socket(base, flow.clinician.client._token)
     bob = await open_socket(base, flow.supporter.client._token)
     a_session = flow.clinician.client.start_session(flow.room_id)
     opening = a_session.encrypt(f"after the arrest I keep hearing the monitor {canary}".encode())
+    sent = [opening.encode().decode()]
     await alice.send({"type": "send", "envelope": opening.encode().decode()})
     await alice.expect("accepted")
     first = await bob.expect("deliver")
@@ -101,6 +111,7 @@ async def _converse(world: World, flow: Flow, canary: str) -> str:
     await bob.send({"type": "ack", "ids": [first["id"]]})
     for i in range(3):
         reply = b_session.encrypt(f"{canary} reply {i}".encode())
+        sent.append(reply.encode().decode())
         await bob.send({"type": "send", "envelope": reply.encode().decode()})
         await bob.expect("accepted")
         got = await alice.expect("deliver")
@@ -110,12 +121,13 @@ async def _converse(world: World, flow: Flow, canary: str) -> str:
     # Left undelivered in the mailbox on purpose: stored ciphertext is searched too.
     for i in range(2):
         later = a_session.encrypt(f"are you there? {canary} {i}".encode())
+        sent.append(later.encode().decode())
         await alice.send({"type": "send", "envelope": later.encode().decode()})
         await alice.expect("accepted")
     await alice.send({"type": "ping"})
     await alice.expect("pong")
     await alice.close()
-    return later.message_id
+    return Conversation(undelivered=later.message_id, envelopes=sent)
 
 
 async def test_no_plaintext_anywhere_on_the_server(
@@ -129,7 +141,8 @@ async def test_no_plaintext_anywhere_on_the_server(
     canary = f"CANARY-{uuid.uuid4().hex}"
     try:
         flow = build_flow(backend.world, tmp_path / "clients")
-        undelivered = await _converse(backend.world, flow, canary)
+        tokens = [flow.clinician.client._token, flow.supporter.client._token]
+        conversation = await _converse(backend.world, flow, canary)
         flow.clinician.client.close()
         flow.supporter.client.close()
     finally:
@@ -137,9 +150,17 @@ async def test_no_plaintext_anywhere_on_the_server(
         root.setLevel(previous)
     out, err = capfd.readouterr()
     logs = "\n".join(collect.lines).encode() + out.encode() + err.encode()
-    assert len(collect.lines) > 20  # the server did log, at DEBUG
+    assert collect.debug, "the server logged nothing at DEBUG"
     stored = backend.stored_bytes()
-    assert undelivered.encode() in stored  # the search covers the mailbox
+    assert conversation.undelivered.encode() in stored  # the search covers the mailbox
 
     assert leaks(stored, canary) == [], f"{backend.name}: canary in stored data"
     assert leaks(logs, canary) == [], f"{backend.name}: canary in logs"
+    # Nor, at DEBUG, a bearer token (the WebSocket frame trace), an envelope or a piece of one
+    # (SQL parameters), in any form.
+    for token in tokens:
+        assert token and leaks(logs, token) == [], f"{backend.name}: a bearer token in logs"
+    for envelope in conversation.envelopes:
+        ciphertext = json.loads(envelope)["ct"]
+        assert ciphertext[:24].encode() not in logs, f"{backend.name}: an envelope in logs"
+        assert envelope[:60].encode() not in logs
