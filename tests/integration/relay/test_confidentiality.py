@@ -158,8 +158,9 @@ async def test_no_plaintext_anywhere_on_the_server(
     assert leaks(logs, canary) == [], f"{backend.name}: canary in logs"
     # Nor, at DEBUG, a bearer token (the WebSocket frame trace), an envelope or a piece of one
     # (SQL parameters), in any form.
-    for token in tokens:
-        assert token and leaks(logs, token) == [], f"{backend.name}: a bearer token in logs"
+    for token in tokens:  # any 12 characters of its secret part (a log may shorten a frame)
+        pieces = [token[i : i + 12].encode() for i in range(4, len(token) - 11)]
+        assert token and not [p for p in pieces if p in logs], f"{backend.name}: a token in logs"
     for envelope in conversation.envelopes:
         ciphertext = json.loads(envelope)["ct"]
         assert ciphertext[:24].encode() not in logs, f"{backend.name}: an envelope in logs"
