@@ -8,8 +8,11 @@ queue on the database lock. Each caller hears back only after the commit that ho
 alone, so one bad write cannot fail its neighbours.
 
 After each commit the writer publishes the batch's deliveries itself (a publisher task, in commit
-order), whether or not the senders are still there to hear `accepted`: a sender whose socket died
-between the commit and its answer no longer keeps the recipient waiting.
+order, while the next batch commits), whether or not the senders are still there to hear
+`accepted`; and a sender hears `accepted` only once its delivery is published. So a sender whose
+socket died after the commit no longer keeps the recipient waiting, and a worker that dies
+between a commit and its publish has answered nobody: the sender re-sends elsewhere, and the
+re-send publishes again (see `mailbox.Accepted`).
 
 Not started (`relay_group_commit` off), it commits each write on its own, one at a time, and
 publishes right after.
@@ -60,6 +63,23 @@ async def _nowhere(_account: str, _message: Message) -> None:
     return None
 
 
+@dataclass
+class _Committed:
+    """A committed batch's sends: to publish, then to answer."""
+
+    sends: list[_Send]
+    results: list[mailbox.Accepted | ServiceError]
+
+    def answer(self) -> None:
+        for job, result in zip(self.sends, self.results, strict=True):
+            if job.done.done():  # the caller went away
+                continue
+            if isinstance(result, ServiceError):
+                job.done.set_exception(result)
+            else:
+                job.done.set_result(result)
+
+
 class MailboxWriter:
     def __init__(
         self,
@@ -80,7 +100,7 @@ class MailboxWriter:
         self._task: asyncio.Task[None] | None = None
         self._one_at_a_time = asyncio.Lock()
         self._publish = publish
-        self._outgoing: asyncio.Queue[list[mailbox.Delivery]] = asyncio.Queue()
+        self._outgoing: asyncio.Queue[_Committed] = asyncio.Queue()
         self._publisher: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -99,6 +119,8 @@ class MailboxWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._publisher
             self._publisher = None
+        while not self._outgoing.empty():
+            self._outgoing.get_nowait().answer()
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.done.done():
@@ -119,7 +141,7 @@ class MailboxWriter:
             async with self._one_at_a_time:
                 await self._commit([job])
                 while not self._outgoing.empty():
-                    await self._publish_batch(self._outgoing.get_nowait())
+                    await self._publish_and_answer(self._outgoing.get_nowait())
         else:
             self._queue.put_nowait(job)
         return await job.done
@@ -143,15 +165,18 @@ class MailboxWriter:
 
     async def _publish_all(self) -> None:
         while True:
-            await self._publish_batch(await self._outgoing.get())
+            await self._publish_and_answer(await self._outgoing.get())
 
-    async def _publish_batch(self, deliveries: list[mailbox.Delivery]) -> None:
-        for delivery in deliveries:
-            frame = deliver_frame(delivery).model_dump_json().encode()
-            try:
-                await self._publish(str(delivery.recipient_id), Sequenced(delivery.seq, frame))
-            except Exception as exc:  # the mailbox has it; the recipient's next sync brings it
-                log.warning("publish failed (%s)", type(exc).__name__)
+    async def _publish_and_answer(self, committed: _Committed) -> None:
+        for result in committed.results:
+            if isinstance(result, mailbox.Accepted) and result.entry is not None:
+                delivery = result.entry
+                frame = deliver_frame(delivery).model_dump_json().encode()
+                try:
+                    await self._publish(str(delivery.recipient_id), Sequenced(delivery.seq, frame))
+                except Exception as exc:  # the mailbox has it; the recipient's next sync does
+                    log.warning("publish failed (%s)", type(exc).__name__)
+        committed.answer()
 
     async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:
         sends = [job for job in batch if isinstance(job, _Send)]
@@ -168,16 +193,8 @@ class MailboxWriter:
                 )
             await mailbox.acknowledge_batch(session, [(job.account_id, job.ids) for job in acks])
             await session.commit()
-        deliveries = [r.entry for r in results if isinstance(r, mailbox.Accepted) and r.entry]
-        if deliveries:
-            self._outgoing.put_nowait(deliveries)
-        for job, result in zip(sends, results, strict=True):
-            if job.done.done():  # the caller went away
-                continue
-            if isinstance(result, ServiceError):
-                job.done.set_exception(result)
-            else:
-                job.done.set_result(result)
+        if sends:
+            self._outgoing.put_nowait(_Committed(sends, results))
         for ack in acks:
             if not ack.done.done():
                 ack.done.set_result(None)
