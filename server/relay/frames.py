@@ -47,7 +47,9 @@ class CloseCode(IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001
+    INVALID_DATA = 1007  # a text frame that is not UTF-8 (sent by uvicorn itself)
     TOO_BIG = 1009
+    INTERNAL_ERROR = 1011  # something failed on the server's side: reconnect and sync
     UNAUTHENTICATED = 4001
     AUTH_TIMEOUT = 4002
     TOO_MANY_CONNECTIONS = 4008

@@ -106,6 +106,9 @@ class RelaySocket:
             await self._close(closed.code, closed.reason)
         except (WebSocketDisconnect, OSError):  # OSError: uvicorn's ClientDisconnected
             log.debug("conn %s disconnected", self.id)
+        except Exception as exc:  # the store failed under the pump or the watch: start over
+            log.warning("conn %s failed (%s); closing", self.id, type(exc).__name__)
+            await self._close(CloseCode.INTERNAL_ERROR, "server error; reconnect")
 
     async def _serve(self, account_id: uuid.UUID, inbox: Inbox) -> None:
         # Subscribed first, then read: every later entry reaches the inbox (or leaves a gap).
@@ -309,10 +312,14 @@ class RelaySocket:
             left = (self.token_expires - self.state.clock()).total_seconds()
             await asyncio.sleep(max(0.0, min(left, every)))
             self._check_expiry()
-            async with self.state.db.session() as session:
-                active = await auth.token_is_active(
-                    session, token_id=self.token_id, now=self.state.clock()
-                )
+            try:
+                async with self.state.db.session() as session:
+                    active = await auth.token_is_active(
+                        session, token_id=self.token_id, now=self.state.clock()
+                    )
+            except Exception as exc:  # the database is away: the next check, or the expiry
+                log.warning("conn %s: session check failed (%s)", self.id, type(exc).__name__)
+                continue
             if not active:
                 raise _Closed(CloseCode.UNAUTHENTICATED, "session ended")
 
