@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
@@ -13,13 +14,15 @@ from typing import TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import demo
-from server.accounts import directory, invites
+from server.accounts import auth, directory, invites
 from server.accounts.roles import Role
 from server.config import Settings, get_settings
 from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
 from server.platform.logs import protect_logs
+from server.platform.pubsub import pubsub_from_url
+from server.platform.sessions import PubSubSessions
 
 __all__ = ["main"]
 
@@ -131,6 +134,29 @@ def cmd_invite_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> int:
+    """Disable an account and revoke its tokens, then close its sockets on every worker (through
+    Redis when configured; otherwise each socket's periodic session check closes it)."""
+    account_id = uuid.UUID(args.id)
+
+    async def work(session: AsyncSession) -> None:
+        await auth.disable_account(session, account_id=account_id, now=_now())
+
+    _run_in_session(settings, work)
+
+    async def tell() -> None:
+        pubsub = pubsub_from_url(settings.redis_url)
+        await pubsub.start()
+        try:
+            await PubSubSessions(pubsub)(account_id)
+        finally:
+            await pubsub.stop()
+
+    asyncio.run(tell())
+    print(f"account {account_id} disabled; its sessions are ended")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerhaven", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -162,6 +188,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--slug", required=True)
     create.add_argument("--name", required=True)
     create.set_defaults(handler=cmd_institution_create)
+
+    account = admin.add_parser("account").add_subparsers(dest="action", required=True)
+    disable = account.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("--id", required=True, help="account id")
+    disable.set_defaults(handler=cmd_account_disable)
 
     invite = admin.add_parser("invite").add_subparsers(dest="action", required=True)
     create = invite.add_parser("create", help="issue an invite code; prints it once")

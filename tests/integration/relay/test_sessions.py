@@ -4,6 +4,9 @@ account disable, on every worker (4001). Until then, other sessions of the accou
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,8 +17,6 @@ import httpx
 import pytest
 
 from server.accounts import auth
-from server.platform.pubsub import RedisPubSub
-from server.platform.sessions import PubSubSessions
 from tests.integration.flows import Flow, build_flow
 from tests.integration.peers import custom_world
 from tests.integration.sockets import Socket, open_socket
@@ -113,18 +114,16 @@ async def test_logout_and_disable_close_the_sockets_on_every_worker(
     assert await closed_with(there) == 4001  # the other worker heard it through Redis
     assert await still_open(other_session)  # only that token's sockets
 
-    async def disable(session: Any) -> None:
-        account = uuid.UUID(flow.clinician.me["account_id"])
-        await auth.disable_account(session, account_id=account, now=datetime.now(UTC))
-
-    world.run(disable)
-    # What a moderation action does after its commit (the default session check is a minute).
-    pubsub = RedisPubSub(redis_server.url)
-    await pubsub.start()
-    try:
-        await PubSubSessions(pubsub)(uuid.UUID(flow.clinician.me["account_id"]))
-    finally:
-        await pubsub.stop()
+    # The operator disables the account (the default session check is a minute away).
+    env = {**os.environ, "PEERHAVEN_DATABASE_URL": world.url,
+           "PEERHAVEN_REDIS_URL": redis_server.url, "PEERHAVEN_DATA_DIR": str(tmp_path / "var")}
+    disabled = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "server.cli", "admin", "account", "disable",
+         "--id", flow.clinician.me["account_id"]],
+        env=env, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert disabled.returncode == 0, disabled.stderr
     assert await closed_with(other_session) == 4001
     assert await still_open(bob)
     again = await open_socket(other_worker, second, ready=False)
