@@ -138,8 +138,7 @@ class _Checked:
     room_id: uuid.UUID
     own: _Member
     peer: _Member
-
-    digest: bytes
+    digest: bytes  # SHA-256 of the envelope as sent
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID, str]:
