@@ -68,7 +68,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
-            publish=pubsub.publish,
+            publish=pubsub.publish_many,
         ),
     )
 

@@ -56,10 +56,10 @@ class _Ack:
     done: asyncio.Future[object] = field(default_factory=_future)
 
 
-Publish = Callable[[str, Message], Awaitable[None]]
+Publish = Callable[[Sequence[tuple[str, Message]]], Awaitable[None]]
 
 
-async def _nowhere(_account: str, _message: Message) -> None:
+async def _nowhere(_messages: Sequence[tuple[str, Message]]) -> None:
     return None
 
 
@@ -168,14 +168,17 @@ class MailboxWriter:
             await self._publish_and_answer(await self._outgoing.get())
 
     async def _publish_and_answer(self, committed: _Committed) -> None:
+        messages: list[tuple[str, Message]] = []
         for result in committed.results:
             if isinstance(result, mailbox.Accepted) and result.entry is not None:
                 delivery = result.entry
                 frame = deliver_frame(delivery).model_dump_json().encode()
-                try:
-                    await self._publish(str(delivery.recipient_id), Sequenced(delivery.seq, frame))
-                except Exception as exc:  # the mailbox has it; the recipient's next sync does
-                    log.warning("publish failed (%s)", type(exc).__name__)
+                messages.append((str(delivery.recipient_id), Sequenced(delivery.seq, frame)))
+        if messages:
+            try:
+                await self._publish(messages)  # the whole batch in one round trip
+            except Exception as exc:  # the mailbox has them; the recipients' next sync does
+                log.warning("publish failed (%s)", type(exc).__name__)
         committed.answer()
 
     async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:

@@ -82,7 +82,8 @@ async def test_the_writer_publishes_after_commit_and_again_for_a_resend(world: W
     db = Database(world.url)
     pubsub = MemoryPubSub()
     writer = MailboxWriter(db, server_secret=os.urandom(32), retention=timedelta(days=1),
-                           clock=lambda: datetime.now(UTC), publish=pubsub.publish)  # fmt: skip
+                           clock=lambda: datetime.now(UTC),
+                           publish=pubsub.publish_many)  # fmt: skip
     writer.start()
     try:
         with pubsub.subscribe(helper.account_id) as inbox:
