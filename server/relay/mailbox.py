@@ -172,15 +172,17 @@ async def _take_seqs(session: AsyncSession, counts: Counter[uuid.UUID]) -> dict[
     number of each. Rows are taken in account order, so two batches never wait on each other's
     rows in opposite orders."""
     rows = [{"account_id": account, "last": n} for account, n in sorted(counts.items())]
+    table = _table(MailboxCursor)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    insert = dialect.insert(_table(MailboxCursor)).values(rows)
+    insert = dialect.insert(table)
     upsert = insert.on_conflict_do_update(
-        index_elements=["account_id"],
-        set_={"last": _table(MailboxCursor).c.last + insert.excluded.last},
-    ).returning(_table(MailboxCursor).c.account_id, _table(MailboxCursor).c.last)
+        index_elements=["account_id"], set_={"last": table.c.last + insert.excluded.last}
+    ).returning(table.c.account_id, table.c.last)
+    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): one cached statement, sent as
+    # one multi-row upsert, whatever the number of recipients.
     connection = await session.connection()
     return {account: last - counts[account] + 1
-            for account, last in await connection.execute(upsert)}  # fmt: skip
+            for account, last in await connection.execute(upsert, rows)}  # fmt: skip
 
 
 async def _check(
