@@ -127,3 +127,30 @@ async def test_one_id_with_two_contents_in_one_batch_is_refused(world: World) ->
     finally:
         await writer.stop()
         await db.dispose()
+
+
+async def test_each_recipient_counts_its_own_seqs_within_a_batch(world: World) -> None:
+    rooms = [matched_room(world) for _ in range(2)]
+    db = Database(world.url)
+    writer = MailboxWriter(db, server_secret=os.urandom(32), retention=timedelta(days=1),
+                           clock=lambda: datetime.now(UTC))  # fmt: skip
+    writer.start()
+    try:
+        sends = []
+        for asker, helper, c_room, s_room in rooms:  # both directions in both rooms
+            for person, room, n in ((asker, c_room, 5), (helper, s_room, 3)):
+                me = room["me"]["member_id"]
+                sends += [(person, _envelope(room["id"], me, f"{me[:8]}-{i}")) for i in range(n)]
+        results = await asyncio.gather(
+            *(writer.send(uuid.UUID(person.account_id), raw) for person, raw in sends)
+        )
+        by_recipient: dict[uuid.UUID, list[int]] = {}
+        for result in results:
+            assert result.entry is not None
+            by_recipient.setdefault(result.entry.recipient_id, []).append(result.entry.seq)
+        assert sorted(sorted(seqs) for seqs in by_recipient.values()) == [
+            [1, 2, 3], [1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]
+        ]
+    finally:
+        await writer.stop()
+        await db.dispose()
