@@ -29,20 +29,9 @@ from client.errors import (
 )
 from client.keyfolder import KeyFolder
 from client.ledger import Ledger
-from client.messages import (
-    LOGIN_LABEL,
-    REGISTER_LABEL,
-    ROOM_IDENTITY_DOMAIN,
-    login_message,
-    registration_message,
-    room_identity_payload,
-)
 from client.relay import Relay
 
 __all__ = [
-    "LOGIN_LABEL",
-    "REGISTER_LABEL",
-    "ROOM_IDENTITY_DOMAIN",
     "ApiError",
     "ClientError",
     "Conversation",
@@ -55,7 +44,4 @@ __all__ = [
     "RelayClient",
     "RelayError",
     "UnknownRoomError",
-    "login_message",
-    "registration_message",
-    "room_identity_payload",
 ]

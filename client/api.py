@@ -6,7 +6,6 @@ material never leaves the :class:`KeyFolder` except as public keys and signature
 
 from __future__ import annotations
 
-import base64
 import uuid
 from typing import Any
 
@@ -14,12 +13,6 @@ import httpx
 
 from client.errors import ApiError
 from client.keyfolder import KeyFolder
-from client.messages import (
-    ROOM_IDENTITY_DOMAIN,
-    login_message,
-    registration_message,
-    room_identity_payload,
-)
 from crypto import (
     Envelope,
     IdentityKeyPair,
@@ -32,20 +25,13 @@ from crypto import (
     accept_session,
     initiate_session,
     safety_number,
-    sign_with_domain,
 )
+from crypto.encoding import b64decode, b64encode
+from crypto.statements import login_statement, registration_statement, room_identity_statement
 
 __all__ = ["Peerhaven"]
 
 Json = dict[str, Any]
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _room(room_id: str | uuid.UUID) -> str:
@@ -121,17 +107,17 @@ class Peerhaven:
             challenge = self._call(
                 "POST",
                 "/api/v1/auth/challenges",
-                {"identity_key": _b64(identity.public_key)},
+                {"identity_key": b64encode(identity.public_key)},
                 auth=False,
             )
             origin = str(challenge["origin"])
-        message = registration_message(
+        message = registration_statement(
             origin=origin, invite_code=invite_code, identity_key=identity.public_key
         )
         body = {
             "invite_code": invite_code,
-            "identity_key": _b64(identity.public_key),
-            "signature": _b64(identity.sign(message)),
+            "identity_key": b64encode(identity.public_key),
+            "signature": b64encode(identity.sign(message)),
         }
         me: Json = self._call("POST", "/api/v1/accounts", body, auth=False)
         return me
@@ -142,19 +128,22 @@ class Peerhaven:
         challenge = self._call(
             "POST",
             "/api/v1/auth/challenges",
-            {"identity_key": _b64(identity.public_key)},
+            {"identity_key": b64encode(identity.public_key)},
             auth=False,
         )
         self._origin = challenge["origin"]
-        message = login_message(
+        message = login_statement(
             origin=challenge["origin"],
-            nonce=_unb64(challenge["nonce"]),
+            nonce=b64decode(challenge["nonce"], field="nonce", max_length=64),
             identity_key=identity.public_key,
         )
         token = self._call(
             "POST",
             "/api/v1/auth/tokens",
-            {"challenge_id": challenge["challenge_id"], "signature": _b64(identity.sign(message))},
+            {
+                "challenge_id": challenge["challenge_id"],
+                "signature": b64encode(identity.sign(message)),
+            },
             auth=False,
         )
         self._token = token["token"]
@@ -280,7 +269,7 @@ class Peerhaven:
             self.keys.save_room(room_id, store)
         room_key = store.identity.public_key
         if details["me"]["identity_key"] is None:
-            payload = room_identity_payload(
+            statement = room_identity_statement(
                 origin=self._origin,
                 room_id=room_id,
                 member_id=details["me"]["member_id"],
@@ -290,8 +279,8 @@ class Peerhaven:
                 "PUT",
                 f"/api/v1/rooms/{room_id}/identity",
                 {
-                    "identity_key": _b64(room_key),
-                    "signature": _b64(sign_with_domain(self.device, ROOM_IDENTITY_DOMAIN, payload)),
+                    "identity_key": b64encode(room_key),
+                    "signature": b64encode(self.device.sign(statement)),
                 },
             )
             spk = store.signed_prekeys[1]
@@ -301,11 +290,11 @@ class Peerhaven:
                 {
                     "signed_prekey": {
                         "key_id": spk.key_id,
-                        "public_key": _b64(spk.public_key),
-                        "signature": _b64(spk.signature),
+                        "public_key": b64encode(spk.public_key),
+                        "signature": b64encode(spk.signature),
                     },
                     "one_time_prekeys": [
-                        {"key_id": k.key_id, "public_key": _b64(k.public_key)}
+                        {"key_id": k.key_id, "public_key": b64encode(k.public_key)}
                         for k in store.one_time_prekeys.values()
                     ],
                 },
@@ -365,7 +354,7 @@ class Peerhaven:
         return safety_number(
             store.identity.public_key,
             details["me"]["member_id"],
-            _unb64(peer_key),
+            b64decode(peer_key, field="identity_key", length=32, max_length=32),
             details["peer"]["member_id"],
         )
 

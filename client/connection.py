@@ -31,12 +31,11 @@ from client.conversation import Conversation
 from client.errors import ApiError
 from client.events import Event, RoomNeeded
 from client.relay import Changes, Relay, State
+from crypto.relay import CloseCode
 
 __all__ = ["ClientEvent", "Disconnected", "RelayClient", "Stopped", "backoff_delay"]
 
 log = logging.getLogger(__name__)
-
-UNAUTHENTICATED = 4001
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ class RelayClient:
         """Close the current socket as if the network failed; the client reconnects."""
         ws = self._ws
         if ws is not None:
-            await ws.close(code=1001)
+            await ws.close(code=CloseCode.GOING_AWAY)
 
     # -- what callers use --------------------------------------------------------------------------
 
@@ -328,7 +327,7 @@ class RelayClient:
             if self._closing:
                 break
             attempt = 0 if opened else attempt + 1
-            if code == UNAUTHENTICATED:
+            if code == CloseCode.UNAUTHENTICATED:
                 try:
                     await asyncio.to_thread(self.api.login)
                 except Exception as exc:  # keep retrying with backoff

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from client.errors import FrameError
+from crypto.relay import MAX_ACK_IDS
 
 __all__ = [
     "MAX_ACK_IDS",
@@ -31,8 +32,6 @@ __all__ = [
     "send_frame",
     "sync_frame",
 ]
-
-MAX_ACK_IDS = 500
 
 
 def _dump(obj: dict[str, Any]) -> str:

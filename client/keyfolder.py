@@ -4,9 +4,10 @@
     folder/rooms/<room>.phks   the room identity, its prekeys and the session(s)
     folder/relay.phrl          the relay ledger (cursor, outbox, received messages), sealed
 
-The ledger is written after every relay step, so its key is derived once per process (Argon2id
-on the passphrase and the file's salt) and each write only draws a fresh nonce. Its layout
-mirrors the keystore's (docs/protocol.md §9) with the magic "PHRL".
+The ledger is written after every relay step, so its `crypto.keystore.SealingKey` is derived
+once per process (Argon2id on the passphrase and the file's salt) and re-used; each write draws
+a fresh nonce inside `SealingKey.seal`. Its layout is the keystore's (docs/protocol.md §9) with
+the magic "PHRL".
 
 Keeping rooms apart means a room key can be deleted with its room, and nothing in one room's
 store points to another.
@@ -16,17 +17,20 @@ from __future__ import annotations
 
 import json
 import os
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from client.ledger import Ledger
-from crypto import DecryptionError, IdentityKeyPair, Keystore, KeystoreError
-from crypto import primitives as p
-from crypto.keystore import DEFAULT_MEMLIMIT, DEFAULT_OPSLIMIT
+from crypto import IdentityKeyPair, Keystore, KeystoreError
+from crypto.keystore import (
+    DEFAULT_MEMLIMIT,
+    DEFAULT_OPSLIMIT,
+    SealingKey,
+    SealParameters,
+    read_seal_header,
+)
 
 _LEDGER_MAGIC = b"PHRL"
-_LEDGER_HEADER = struct.Struct(">4sBII16s24s")
 
 __all__ = ["KeyFolder"]
 
@@ -39,9 +43,9 @@ class KeyFolder:
     passphrase: str = field(repr=False)
     opslimit: int = DEFAULT_OPSLIMIT
     memlimit: int = DEFAULT_MEMLIMIT
-    _ledger_key: tuple[bytes, int, int, bytes] | None = field(
+    _ledger_key: SealingKey | None = field(
         default=None, init=False, repr=False, compare=False
-    )  # (salt, opslimit, memlimit, key): Argon2id once per process
+    )  # Argon2id once per process
 
     def __repr__(self) -> str:
         return f"KeyFolder({str(self.path)!r})"
@@ -84,18 +88,11 @@ class KeyFolder:
 
     # -- the relay ledger --------------------------------------------------------------------
 
-    def _key_for(self, salt: bytes, opslimit: int, memlimit: int) -> bytes:
+    def _key_for(self, parameters: SealParameters) -> SealingKey:
         cached = self._ledger_key
-        if cached is not None and cached[:3] == (salt, opslimit, memlimit):
-            return cached[3]
-        if not (
-            p.ARGON2ID_OPSLIMIT_MIN <= opslimit <= 16
-            and p.ARGON2ID_MEMLIMIT_MIN <= memlimit <= 1 << 30
-        ):  # the keystore's bounds (docs/protocol.md §9): a hostile file must not exhaust us
-            raise KeystoreError("unsupported key-derivation parameters")
-        key = p.argon2id(self.passphrase.encode(), salt, opslimit=opslimit, memlimit=memlimit)
-        self._ledger_key = (salt, opslimit, memlimit, key)
-        return key
+        if cached is None or cached.parameters != parameters:
+            cached = self._ledger_key = SealingKey.derive(self.passphrase, parameters)
+        return cached
 
     def ledger(self) -> Ledger:
         """The relay ledger (empty the first time). Raises `KeystoreError` like a keystore."""
@@ -103,29 +100,19 @@ class KeyFolder:
         if not file.exists():
             return Ledger()
         blob = file.read_bytes()
-        if len(blob) < _LEDGER_HEADER.size + p.AEAD_TAG_BYTES:
-            raise KeystoreError("not a Peerhaven ledger (too short)")
-        header = blob[: _LEDGER_HEADER.size]
-        magic, version, opslimit, memlimit, salt, nonce = _LEDGER_HEADER.unpack(header)
-        if magic != _LEDGER_MAGIC or version != 1:
-            raise KeystoreError("not a Peerhaven ledger")
-        key = self._key_for(salt, opslimit, memlimit)
+        key = self._key_for(read_seal_header(blob, magic=_LEDGER_MAGIC, kind="ledger"))
+        plaintext = key.open(blob, magic=_LEDGER_MAGIC, kind="ledger")
         try:
-            plaintext = p.aead_decrypt(key, nonce, blob[_LEDGER_HEADER.size :], header)
             return Ledger.from_json(json.loads(plaintext))
-        except (DecryptionError, ValueError):
+        except ValueError:
             raise KeystoreError("wrong passphrase or corrupted ledger") from None
 
     def save_ledger(self, ledger: Ledger) -> None:
         cached = self._ledger_key
-        if cached is None or cached[1:3] != (self.opslimit, self.memlimit):
-            salt = p.random_bytes(16)
-        else:
-            salt = cached[0]
-        key = self._key_for(salt, self.opslimit, self.memlimit)
-        header = _LEDGER_HEADER.pack(
-            _LEDGER_MAGIC, 1, self.opslimit, self.memlimit, salt, p.random_bytes(24)
-        )
+        limits = (self.opslimit, self.memlimit)
+        if cached is None or (cached.parameters.opslimit, cached.parameters.memlimit) != limits:
+            cached = self._ledger_key = SealingKey.derive(
+                self.passphrase, opslimit=self.opslimit, memlimit=self.memlimit
+            )
         body = json.dumps(ledger.to_json(), separators=(",", ":"), sort_keys=True).encode()
-        nonce = header[-24:]
-        self._write(self.path / "relay.phrl", header + p.aead_encrypt(key, nonce, body, header))
+        self._write(self.path / "relay.phrl", cached.seal(body, magic=_LEDGER_MAGIC))

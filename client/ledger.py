@@ -16,22 +16,19 @@ A ledger is plain data with a JSON form; the I/O belongs to the caller.
 
 from __future__ import annotations
 
-import base64
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
+
+from crypto import DecodeError
+from crypto.encoding import b64decode, b64encode
 
 __all__ = ["Failure", "FrankedMessage", "Ledger", "Outgoing", "RoomInfo"]
 
 _VERSION = 1
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+_MAX_PLAINTEXT = 1 << 17  # above crypto's 64 KiB plaintext limit: a bound, not the rule
 
 
 @dataclass(frozen=True)
@@ -71,9 +68,9 @@ class FrankedMessage:
             "room": self.room,
             "sender": self.sender,
             "ts": self.ts,
-            "plaintext": _b64(self.plaintext),
-            "franking_key": _b64(self.franking_key),
-            "commitment": _b64(self.commitment),
+            "plaintext": b64encode(self.plaintext),
+            "franking_key": b64encode(self.franking_key),
+            "commitment": b64encode(self.commitment),
             "tag": self.tag,
         }
 
@@ -85,9 +82,9 @@ class FrankedMessage:
             room=obj["room"],
             sender=obj["sender"],
             ts=obj["ts"],
-            plaintext=_unb64(obj["plaintext"]),
-            franking_key=_unb64(obj["franking_key"]),
-            commitment=_unb64(obj["commitment"]),
+            plaintext=b64decode(obj["plaintext"], field="plaintext", max_length=_MAX_PLAINTEXT),
+            franking_key=b64decode(obj["franking_key"], field="franking_key", max_length=32),
+            commitment=b64decode(obj["commitment"], field="commitment", max_length=32),
             tag=obj["tag"],
         )
 
@@ -170,5 +167,5 @@ class Ledger:
                 failures=[Failure(**f) for f in obj["failures"]],
                 rooms={room: RoomInfo(**info) for room, info in obj["rooms"].items()},
             )
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, DecodeError) as exc:
             raise ValueError(f"malformed ledger: {type(exc).__name__}") from None

@@ -62,14 +62,9 @@ from client.frames import (
 )
 from client.ledger import Failure, FrankedMessage, Ledger, Outgoing, RoomInfo
 from crypto import CryptoError, Envelope, PreKeyBundle
+from crypto.relay import is_final_send_error
 
 __all__ = ["Changes", "Relay", "State"]
-
-# Errors after which re-sending the same envelope cannot succeed.
-_FINAL_SEND_ERRORS = frozenset(
-    {"unknown_room", "room_closed", "no_recipient", "invalid_envelope", "too_large", "malformed",
-     "duplicate_id"}
-)
 
 
 class State(Enum):
@@ -244,7 +239,7 @@ class Relay:
 
     def _error(self, frame: ErrorFrame) -> None:
         sent = self.ledger.outbox.get(frame.ref) if frame.ref else None
-        if sent is not None and frame.code in _FINAL_SEND_ERRORS:
+        if sent is not None and is_final_send_error(frame.code):
             del self.ledger.outbox[frame.ref or ""]
             self._ledger_dirty = True
             self._events.append(SendRejected(sent.room, frame.ref or "", frame.code, frame.message))

@@ -1,7 +1,10 @@
 """Peerhaven's end-to-end encryption protocol, client side (sans-I/O, on libsodium).
 
 The server imports only :func:`verify_signature`, :func:`verify_with_domain`,
-:func:`server_tag` and :func:`verify_report` (plain bytes in, exception out).
+:func:`server_tag` and :func:`verify_report` (plain bytes in, exception out), and the shared
+specs: :mod:`crypto.statements` (what a device signs, invite-code normalisation),
+:mod:`crypto.encoding` (base64url, length prefixes) and :mod:`crypto.relay` (the relay's error
+and close codes).
 Clients use :func:`initiate_session`, :func:`accept_session`, :class:`Session`,
 :class:`Envelope`, :func:`safety_number` and :class:`Keystore`. See ``docs/protocol.md``.
 """

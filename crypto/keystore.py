@@ -8,6 +8,12 @@ File layout (all integers big-endian)::
 
 A wrong passphrase and a corrupted file are indistinguishable: both raise
 :class:`KeystoreError`.
+
+The same sealed-file layout, under another 4-byte magic, holds any other client secret at rest
+(the Python client's relay ledger, magic ``"PHRL"``): :class:`SealingKey` derives the key once
+(Argon2id is slow on purpose, and a file written after every relay step must not pay for it each
+time) and draws a fresh nonce for every :meth:`SealingKey.seal`; :func:`read_seal_header` reads
+the salt and limits from a file so its key can be derived (or a cached one re-used).
 """
 
 from __future__ import annotations
@@ -23,9 +29,17 @@ from .errors import DecodeError, DecryptionError, KeystoreError
 from .keys import IdentityKeyPair, OneTimePreKey, SignedPreKey, X25519KeyPair
 from .session import Session
 
-__all__ = ["DEFAULT_MEMLIMIT", "DEFAULT_OPSLIMIT", "Keystore"]
+__all__ = [
+    "DEFAULT_MEMLIMIT",
+    "DEFAULT_OPSLIMIT",
+    "KEYSTORE_MAGIC",
+    "Keystore",
+    "SealParameters",
+    "SealingKey",
+    "read_seal_header",
+]
 
-_MAGIC = b"PHKS"
+KEYSTORE_MAGIC = b"PHKS"
 _VERSION = 1
 _HEADER = struct.Struct(">4sBII16s24s")
 DEFAULT_OPSLIMIT = p.ARGON2ID_OPSLIMIT_MODERATE
@@ -39,6 +53,96 @@ def _passphrase(value: str | bytes) -> bytes:
     if not data:
         raise ValueError("passphrase must not be empty")
     return data
+
+
+@dataclass(frozen=True)
+class SealParameters:
+    """What a sealed file's header says about its key: the Argon2id salt and limits."""
+
+    salt: bytes
+    opslimit: int
+    memlimit: int
+
+
+def read_seal_header(blob: bytes, *, magic: bytes, kind: str = "keystore") -> SealParameters:
+    """The key parameters of a sealed file, checked before any expensive work.
+
+    Raises :class:`KeystoreError` for a file too short, with another magic, another version, or
+    limits above 16 passes / 1 GiB (a hostile file must not exhaust the machine). ``kind`` names
+    the file in those messages.
+    """
+    if len(blob) < _HEADER.size + p.AEAD_TAG_BYTES:
+        raise KeystoreError(f"not a Peerhaven {kind} (too short)")
+    found, version, opslimit, memlimit, salt, _nonce = _HEADER.unpack(blob[: _HEADER.size])
+    if found != magic:
+        raise KeystoreError(f"not a Peerhaven {kind}")
+    if version != _VERSION:
+        raise KeystoreError(f"unsupported {kind} version {version}")
+    if not (
+        p.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
+        and p.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
+    ):
+        raise KeystoreError("unsupported key-derivation parameters")
+    return SealParameters(salt, opslimit, memlimit)
+
+
+@dataclass(frozen=True, repr=False)
+class SealingKey:
+    """A key derived from a passphrase for one salt and one pair of limits; seals and opens
+    files in the keystore layout. Its ``repr`` never shows the key."""
+
+    parameters: SealParameters
+    _key: bytes = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"SealingKey(opslimit={self.parameters.opslimit}, memlimit={self.parameters.memlimit})"
+        )
+
+    @classmethod
+    def derive(
+        cls,
+        passphrase: str | bytes,
+        parameters: SealParameters | None = None,
+        *,
+        rng: p.Random = p.random_bytes,
+        opslimit: int = DEFAULT_OPSLIMIT,
+        memlimit: int = DEFAULT_MEMLIMIT,
+    ) -> SealingKey:
+        """Argon2id over ``passphrase``: with a file's ``parameters`` (to open it), or with a
+        fresh salt and the given limits (to seal a new one). Raises ``ValueError`` for an empty
+        passphrase."""
+        if parameters is None:
+            parameters = SealParameters(rng(16), opslimit, memlimit)
+        key = p.argon2id(
+            _passphrase(passphrase),
+            parameters.salt,
+            opslimit=parameters.opslimit,
+            memlimit=parameters.memlimit,
+        )
+        return cls(parameters, key)
+
+    def seal(self, plaintext: bytes, *, magic: bytes, rng: p.Random = p.random_bytes) -> bytes:
+        """The file contents: header (with a fresh nonce) and the AEAD of ``plaintext``."""
+        params = self.parameters
+        header = _HEADER.pack(
+            magic, _VERSION, params.opslimit, params.memlimit, params.salt,
+            rng(p.AEAD_NONCE_BYTES),
+        )  # fmt: skip
+        nonce = header[-p.AEAD_NONCE_BYTES :]
+        return header + p.aead_encrypt(self._key, nonce, plaintext, header)
+
+    def open(self, blob: bytes, *, magic: bytes, kind: str = "keystore") -> bytes:
+        """The plaintext of a file sealed under this key. Raises :class:`KeystoreError`, the
+        same one for a wrong passphrase and for a corrupted file."""
+        if read_seal_header(blob, magic=magic, kind=kind) != self.parameters:
+            raise KeystoreError(f"wrong passphrase or corrupted {kind}")
+        header = blob[: _HEADER.size]
+        nonce = header[-p.AEAD_NONCE_BYTES :]
+        try:
+            return p.aead_decrypt(self._key, nonce, blob[_HEADER.size :], header)
+        except DecryptionError:
+            raise KeystoreError(f"wrong passphrase or corrupted {kind}") from None
 
 
 @dataclass(repr=False)
@@ -63,36 +167,16 @@ class Keystore:
         memlimit: int = DEFAULT_MEMLIMIT,
     ) -> bytes:
         """Encrypt everything under ``passphrase``; returns the file contents."""
-        header = _HEADER.pack(
-            _MAGIC, _VERSION, opslimit, memlimit, rng(16), rng(p.AEAD_NONCE_BYTES)
-        )
-        _magic, _v, _ops, _mem, salt, nonce = _HEADER.unpack(header)
-        key = p.argon2id(_passphrase(passphrase), salt, opslimit=opslimit, memlimit=memlimit)
-        return header + p.aead_encrypt(key, nonce, canonical_json(self._to_json()), header)
+        key = SealingKey.derive(passphrase, rng=rng, opslimit=opslimit, memlimit=memlimit)
+        return key.seal(canonical_json(self._to_json()), magic=KEYSTORE_MAGIC, rng=rng)
 
     @classmethod
     def open(
         cls, blob: bytes, passphrase: str | bytes, *, rng: p.Random = p.random_bytes
     ) -> Keystore:
         """Decrypt a sealed keystore. Raises :class:`KeystoreError`."""
-        if len(blob) < _HEADER.size + p.AEAD_TAG_BYTES:
-            raise KeystoreError("not a Peerhaven keystore (too short)")
-        header = blob[: _HEADER.size]
-        magic, version, opslimit, memlimit, salt, nonce = _HEADER.unpack(header)
-        if magic != _MAGIC:
-            raise KeystoreError("not a Peerhaven keystore")
-        if version != _VERSION:
-            raise KeystoreError(f"unsupported keystore version {version}")
-        if not (
-            p.ARGON2ID_OPSLIMIT_MIN <= opslimit <= _MAX_OPSLIMIT
-            and p.ARGON2ID_MEMLIMIT_MIN <= memlimit <= _MAX_MEMLIMIT
-        ):
-            raise KeystoreError("unsupported key-derivation parameters")
-        key = p.argon2id(_passphrase(passphrase), salt, opslimit=opslimit, memlimit=memlimit)
-        try:
-            plaintext = p.aead_decrypt(key, nonce, blob[_HEADER.size :], header)
-        except DecryptionError:
-            raise KeystoreError("wrong passphrase or corrupted keystore") from None
+        parameters = read_seal_header(blob, magic=KEYSTORE_MAGIC)
+        plaintext = SealingKey.derive(passphrase, parameters).open(blob, magic=KEYSTORE_MAGIC)
         try:
             return cls._from_json(json.loads(plaintext), rng)
         except (DecodeError, ValueError, KeyError, TypeError) as exc:

@@ -4,6 +4,19 @@ Run ``python -m crypto.vectors > crypto/vectors.json``. Every random value is dr
 :class:`DeterministicRandom` passed in explicitly, and every draw is listed in the output
 (``rng``), so another implementation can inject the same bytes and must reproduce every
 intermediate value and every envelope byte for byte.
+
+Besides the protocol run (docs/protocol.md §11), the file holds three tables both clients and
+the server replay, so none of them can drift:
+
+* ``statements``: the labels, and for registration, login and room identity the inputs, the
+  exact bytes signed (``statement``, hex) and Alice's signature over them; ``invite_codes``:
+  ``{"input", "normalised"}`` pairs for :func:`crypto.statements.normalise_invite_code`.
+* ``envelope_rejections``: inputs :meth:`Envelope.decode` refuses, with the error class and the
+  exact message (format in :mod:`crypto.rejections`).
+* ``relay``: close codes, error codes (and which end a ``send``), and the relay frame transcript
+  (format in :mod:`crypto.transcript`).
+
+Nothing here reads a clock or the system's randomness: the output is the same on every run.
 """
 
 from __future__ import annotations
@@ -27,7 +40,18 @@ from .keys import (
     sign_with_domain,
 )
 from .ratchet import MESSAGE_KEY_INFO, RATCHET_INFO, kdf_ck, kdf_rk, message_cipher_params
+from .rejections import envelope_rejections
 from .session import Session, accept_session, initiate_session
+from .statements import (
+    LOGIN_LABEL,
+    REGISTER_LABEL,
+    ROOM_IDENTITY_DOMAIN,
+    login_statement,
+    normalise_invite_code,
+    registration_statement,
+    room_identity_statement,
+)
+from .transcript import relay_transcript
 from .x3dh import X3DH_INFO
 
 __all__ = ["DeterministicRandom", "build_vectors", "main"]
@@ -134,6 +158,66 @@ def _ratchet_step(before: dict[str, Any], after: dict[str, Any], remote: bytes) 
         "dh_sending": _h(dh_send),
         "root_key_after": _h(root2),
         "sending_chain_key": _h(sending_chain),
+    }
+
+
+_INVITE_CODES = [
+    "7K3MQ9RTX2VBHN4P",
+    "7k3m-q9rt-x2vb-hn4p",
+    "7K3M Q9RT X2VB HN4P",
+    " 7k3m - q9rt ",
+    "--",
+    "",
+    "ab\tcd",  # a tab is not a separator: the server then refuses the code as malformed
+    "straße",  # Unicode upper case, as Python's str.upper and JavaScript's toUpperCase agree
+]
+
+
+def _statements(alice: IdentityKeyPair, room_key: bytes) -> dict[str, Any]:
+    origin = "https://peerhaven.example"
+    code = "7k3m-q9rt-x2vb-hn4p"
+    nonce = bytes(range(32))
+    room_id = "0d9a3c1b-7e01-4a36-9d6e-5f0c2a4e8f55"
+    member_id = "9d6e5f0c-2a4e-4f55-8a36-0d9a3c1b7e01"
+    registration = registration_statement(
+        origin=origin, invite_code=code, identity_key=alice.public_key
+    )
+    login = login_statement(origin=origin, nonce=nonce, identity_key=alice.public_key)
+    room = room_identity_statement(
+        origin=origin, room_id=room_id, member_id=member_id, room_key=room_key
+    )
+    return {
+        "labels": {
+            "register": REGISTER_LABEL.decode(),
+            "login": LOGIN_LABEL.decode(),
+            "room_identity_domain": ROOM_IDENTITY_DOMAIN.decode(),
+        },
+        "signer": _h(alice.public_key),
+        "registration": {
+            "origin": origin,
+            "invite_code": code,
+            "identity_key": _h(alice.public_key),
+            "statement": _h(registration),
+            "signature": _h(alice.sign(registration)),
+        },
+        "login": {
+            "origin": origin,
+            "nonce": _h(nonce),
+            "identity_key": _h(alice.public_key),
+            "statement": _h(login),
+            "signature": _h(alice.sign(login)),
+        },
+        "room_identity": {
+            "origin": origin,
+            "room_id": room_id,
+            "member_id": member_id,
+            "room_key": _h(room_key),
+            "statement": _h(room),
+            "signature": _h(alice.sign(room)),
+        },
+        "invite_codes": [
+            {"input": c, "normalised": normalise_invite_code(c)} for c in _INVITE_CODES
+        ],
     }
 
 
@@ -296,6 +380,15 @@ def build_vectors() -> dict[str, Any]:
             "number": number,
             "display": format_safety_number(number),
         },
+        "statements": _statements(alice, bob.public_key),
+        "envelope_rejections": envelope_rejections(m0["envelope"]),
+        "relay": relay_transcript(
+            room=ROOM,
+            me=BOB_DEVICE,
+            peer=ALICE_DEVICE,
+            outgoing=[(m["message_id"], m["envelope"]) for m in (m2, m3)],
+            incoming=[(m["message_id"], m["envelope"]) for m in (m0, m1)],
+        ),
         "rng_draws": {
             "alice": [_h(d) for d in rng_a.draws],
             "bob": [_h(d) for d in rng_b.draws],

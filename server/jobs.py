@@ -5,7 +5,7 @@ report window, used or expired login challenges and tokens)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from server.accounts import auth
@@ -41,32 +41,16 @@ def periodic_jobs(
     notify: Notifier = SILENT,
 ) -> list[Periodic]:
     """Every job the settings turn on (an interval of 0 turns one off)."""
-    jobs = []
-    if settings.offer_sweep_seconds > 0:
-        jobs.append(
-            Periodic(
-                "offer-sweeper",
-                lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify),
-                clock=clock,
-                interval=settings.offer_sweep_seconds,
-            )
-        )
-    if settings.batch_window_seconds > 0:
-        jobs.append(
-            Periodic(
-                "batch-window",
-                lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify),
-                clock=clock,
-                interval=settings.batch_window_seconds,
-            )
-        )
-    if settings.relay_sweep_seconds > 0:
-        jobs.append(
-            Periodic(
-                "housekeeping",
-                lambda now: sweep(db, now=now, settings=settings),
-                clock=clock,
-                interval=settings.relay_sweep_seconds,
-            )
-        )
-    return jobs
+    jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
+        ("offer-sweeper", settings.offer_sweep_seconds,
+         lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify)),
+        ("batch-window", settings.batch_window_seconds,
+         lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify)),
+        ("housekeeping", settings.relay_sweep_seconds,
+         lambda now: sweep(db, now=now, settings=settings)),
+    ]  # fmt: skip
+    return [
+        Periodic(name, run, clock=clock, interval=interval)
+        for name, interval, run in jobs
+        if interval > 0
+    ]

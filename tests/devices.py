@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 from nacl.signing import SigningKey
 
-from server.accounts.invites import normalise_code
-from server.accounts.statements import b64decode, b64encode, login_message, registration_message
+from crypto.encoding import b64decode, b64encode
+from crypto.statements import login_statement, registration_statement
 
 __all__ = ["Device"]
 
@@ -28,9 +28,7 @@ class Device:
         return b64encode(self.public)
 
     def registration(self, code: str, origin: str) -> dict[str, str]:
-        message = registration_message(
-            origin=origin, invite_code=normalise_code(code), identity_key=self.public
-        )
+        message = registration_statement(origin=origin, invite_code=code, identity_key=self.public)
         return {
             "invite_code": code,
             "identity_key": self.public_b64,
@@ -44,8 +42,8 @@ class Device:
         return body
 
     def sign_challenge(self, challenge: dict[str, Any]) -> str:
-        nonce = b64decode(challenge["nonce"], field="nonce")
-        message = login_message(origin=challenge["origin"], nonce=nonce, identity_key=self.public)
+        nonce = b64decode(challenge["nonce"], field="nonce", max_length=64)
+        message = login_statement(origin=challenge["origin"], nonce=nonce, identity_key=self.public)
         return b64encode(self.key.sign(message).signature)
 
     def login(self, client: httpx.Client) -> str:

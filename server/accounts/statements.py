@@ -1,83 +1,57 @@
-"""What a device signs to register and to log in, and how the server checks it.
+"""The server's side of what devices sign: parse the request's fields, check the signatures.
 
-Every signed message starts with a domain-separation label, so a signature made for one purpose
-can never be replayed for another; both bind the server's origin, so a signature made for one
-deployment is useless at another. The exact bytes are specified in docs/protocol.md.
+The bytes are specified once, in `crypto.statements` (docs/protocol.md §12): every statement
+starts with a domain-separation label, so a signature made for one purpose can never be replayed
+for another, and binds the server's origin, so one made for one deployment is useless at another.
+Everything here raises `server.errors` types only.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import uuid
 
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
-
+from crypto import DecodeError, InvalidKeyError, SignatureError, encoding, statements
 from server.errors import InvalidInput, Unauthenticated
 
 __all__ = [
-    "LOGIN_LABEL",
-    "REGISTER_LABEL",
     "b64decode",
-    "b64encode",
-    "login_message",
     "parse_identity_key",
-    "registration_message",
     "verify_login",
     "verify_registration",
+    "verify_room_identity",
 ]
 
-REGISTER_LABEL = b"peerhaven/register/v1"
-LOGIN_LABEL = b"peerhaven/login/v1"
 KEY_BYTES = 32
 SIGNATURE_BYTES = 64
-
-
-def b64encode(raw: bytes) -> str:
-    """base64url without padding, the encoding of every binary field in the API."""
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+_MAX_FIELD_BYTES = 1 << 16
 
 
 def b64decode(text: str, *, field: str, length: int | None = None) -> bytes:
-    """Strict base64url (padding optional). Raises `InvalidInput` naming the field."""
+    """Strict base64url (`crypto.encoding`; trailing padding tolerated, as the API always has).
+    Raises `InvalidInput` naming the field, never quoting it."""
     try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidInput(f"{field} is not valid base64url") from None
-    if b64encode(raw) != text.rstrip("="):
-        raise InvalidInput(f"{field} is not canonical base64url")
-    if length is not None and len(raw) != length:
-        raise InvalidInput(f"{field} must be {length} bytes, got {len(raw)}")
-    return raw
-
-
-def _frame(*parts: bytes) -> bytes:
-    # Length-prefixed, so no two different inputs give the same bytes.
-    return b"".join(len(part).to_bytes(4, "big") + part for part in parts)
-
-
-def registration_message(*, origin: str, invite_code: str, identity_key: bytes) -> bytes:
-    return _frame(REGISTER_LABEL, origin.encode(), invite_code.encode(), identity_key)
-
-
-def login_message(*, origin: str, nonce: bytes, identity_key: bytes) -> bytes:
-    return _frame(LOGIN_LABEL, origin.encode(), nonce, identity_key)
+        return encoding.b64decode(
+            text.rstrip("="), field=field, length=length, max_length=length or _MAX_FIELD_BYTES
+        )
+    except DecodeError as error:
+        raise InvalidInput(str(error)) from None
 
 
 def parse_identity_key(text: str) -> bytes:
     """Decode an Ed25519 public key and check that it is a valid curve point."""
     raw = b64decode(text, field="identity_key", length=KEY_BYTES)
     try:
-        VerifyKey(raw).to_curve25519_public_key()
-    except Exception:
+        statements.check_identity_key(raw)
+    except InvalidKeyError:
         raise InvalidInput("identity_key is not a valid Ed25519 public key") from None
     return raw
 
 
-def _verify(identity_key: bytes, message: bytes, signature: bytes) -> bool:
+def _signed(identity_key: bytes, statement: bytes, signature_b64: str) -> bool:
+    signature = b64decode(signature_b64, field="signature", length=SIGNATURE_BYTES)
     try:
-        VerifyKey(identity_key).verify(message, signature)
-    except (BadSignatureError, ValueError, TypeError):
+        statements.verify_statement(identity_key, statement, signature)
+    except SignatureError:
         return False
     return True
 
@@ -85,16 +59,33 @@ def _verify(identity_key: bytes, message: bytes, signature: bytes) -> bool:
 def verify_registration(
     *, origin: str, invite_code: str, identity_key: bytes, signature_b64: str
 ) -> None:
-    signature = b64decode(signature_b64, field="signature", length=SIGNATURE_BYTES)
-    message = registration_message(
+    """InvalidInput unless the device key signed this registration (code already normalised)."""
+    statement = statements.registration_statement(
         origin=origin, invite_code=invite_code, identity_key=identity_key
     )
-    if not _verify(identity_key, message, signature):
+    if not _signed(identity_key, statement, signature_b64):
         raise InvalidInput("signature does not verify for this identity key and invite")
 
 
 def verify_login(*, origin: str, nonce: bytes, identity_key: bytes, signature_b64: str) -> None:
-    signature = b64decode(signature_b64, field="signature", length=SIGNATURE_BYTES)
-    message = login_message(origin=origin, nonce=nonce, identity_key=identity_key)
-    if not _verify(identity_key, message, signature):
+    """Unauthenticated unless the device key signed this login challenge."""
+    statement = statements.login_statement(origin=origin, nonce=nonce, identity_key=identity_key)
+    if not _signed(identity_key, statement, signature_b64):
         raise Unauthenticated("login failed")
+
+
+def verify_room_identity(
+    *,
+    device_key: bytes,
+    origin: str,
+    room_id: uuid.UUID,
+    member_id: uuid.UUID,
+    room_key: bytes,
+    signature_b64: str,
+) -> None:
+    """InvalidInput unless the member's device key signed this room identity key."""
+    statement = statements.room_identity_statement(
+        origin=origin, room_id=str(room_id), member_id=str(member_id), room_key=room_key
+    )
+    if not _signed(device_key, statement, signature_b64):
+        raise InvalidInput("signature does not verify with your device key for this room and key")

@@ -10,11 +10,11 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crypto.encoding import b64encode
 from matching.taxonomy import load_taxonomy
 from server.accounts import directory
 from server.accounts.invites import invite_status
 from server.accounts.roles import Role
-from server.accounts.statements import b64encode
 from server.api.schemas import (
     DailyHours,
     InviteOut,

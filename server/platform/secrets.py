@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from crypto.encoding import b64decode, b64encode
 from server.config import Settings
 
 __all__ = ["ServerKeys", "load_server_keys"]
@@ -26,20 +26,12 @@ class ServerKeys:
         return "ServerKeys(<redacted>)"
 
 
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _load_or_create(path: Path) -> dict[str, str]:
     if path.exists():
         loaded: dict[str, str] = json.loads(path.read_text())
         return loaded
     path.parent.mkdir(parents=True, exist_ok=True)
-    generated = {"franking_secret": _b64(secrets.token_bytes(32))}
+    generated = {"franking_secret": b64encode(secrets.token_bytes(32))}
     # O_EXCL: two workers starting together must not overwrite each other's secret.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -55,4 +47,5 @@ def load_server_keys(settings: Settings) -> ServerKeys:
     if settings.franking_secret is not None:
         return ServerKeys(franking_secret=settings.franking_secret.get_secret_value().encode())
     stored = _load_or_create(settings.data_dir / _SECRETS_FILE)
-    return ServerKeys(franking_secret=_unb64(stored["franking_secret"]))
+    secret = b64decode(stored["franking_secret"], field="franking_secret", max_length=64)
+    return ServerKeys(franking_secret=secret)

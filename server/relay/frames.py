@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from server.accounts.statements import b64encode
+from crypto.encoding import b64encode
+from crypto.relay import MAX_ACK_IDS, CloseCode, ErrorCode
 from server.errors import MalformedFrame
 
 if TYPE_CHECKING:
@@ -42,40 +42,6 @@ __all__ = [
 ]
 
 
-class CloseCode(IntEnum):
-    """WebSocket close codes the relay uses (documented in docs/protocol.md)."""
-
-    NORMAL = 1000
-    GOING_AWAY = 1001
-    INVALID_DATA = 1007  # a text frame that is not UTF-8 (sent by uvicorn itself)
-    TOO_BIG = 1009
-    INTERNAL_ERROR = 1011  # something failed on the server's side: reconnect and sync
-    UNAUTHENTICATED = 4001
-    AUTH_TIMEOUT = 4002
-    TOO_MANY_CONNECTIONS = 4008
-    RATE_LIMITED = 4029
-
-
-class ErrorCode(StrEnum):
-    """The `code` of an `error` frame: each `server.errors` type names one (docs/protocol.md)."""
-
-    MALFORMED = "malformed"  # not JSON, or not a known frame, or invalid fields
-    INVALID = "invalid"  # well-formed but unacceptable
-    UNAUTHENTICATED = "unauthenticated"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    CONFLICT = "conflict"
-    RATE_LIMITED = "rate_limited"
-    ALREADY_AUTHENTICATED = "already_authenticated"
-    UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
-    ROOM_CLOSED = "room_closed"
-    NO_RECIPIENT = "no_recipient"
-    DUPLICATE_ID = "duplicate_id"  # an envelope id already accepted for different content
-    INVALID_ENVELOPE = "invalid_envelope"
-    TOO_LARGE = "too_large"
-    UNAVAILABLE = "unavailable"  # the server could not store it now: nothing accepted, retry
-
-
 class _Frame(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
@@ -95,7 +61,7 @@ class Send(_Frame):
 
 class Ack(_Frame):
     type: Literal["ack"]
-    ids: list[uuid.UUID] = Field(min_length=1, max_length=500)
+    ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_ACK_IDS)
 
 
 MAX_SEQ = (1 << 63) - 1

@@ -17,11 +17,11 @@ import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crypto import SIGNED_PREKEY_DOMAIN, SignatureError, verify_with_domain
+from crypto import SIGNED_PREKEY_DOMAIN, SignatureError, SignedPreKey, verify_with_domain
 from server.accounts.statements import b64decode
 from server.db.models import Account, OneTimePreKey, RoomMember
 from server.errors import Conflict, InvalidInput
-from server.rooms.rooms import Membership, membership
+from server.rooms.rooms import membership, require_open
 
 __all__ = ["Bundle", "PreKeyUpload", "claim_bundle", "upload_prekeys"]
 
@@ -57,13 +57,6 @@ def _key_id(value: int) -> int:
     return value
 
 
-def _open(found: Membership) -> None:
-    if found.room.closed_at is not None:
-        raise Conflict("the room is closed")
-    if found.me.left_at is not None:
-        raise Conflict("you have left this room")
-
-
 async def upload_prekeys(
     session: AsyncSession,
     *,
@@ -80,7 +73,7 @@ async def upload_prekeys(
     InvalidInput for a bad signature or key, or more than `max_one_time` unclaimed keys.
     """
     found = await membership(session, account=account, room_id=room_id)
-    _open(found)
+    require_open(found)
     me = found.me
     if me.identity_key is None:
         raise Conflict("register your room identity before uploading prekeys")
@@ -92,7 +85,7 @@ async def upload_prekeys(
         if signed_prekey.signature is None:
             raise InvalidInput("signed_prekey.signature is required")
         signature = b64decode(signed_prekey.signature, field="signed_prekey.signature", length=64)
-        payload = key_id.to_bytes(4, "big") + public
+        payload = SignedPreKey.signed_payload(key_id, public)
         try:
             verify_with_domain(me.identity_key, SIGNED_PREKEY_DOMAIN, payload, signature)
         except SignatureError:
@@ -156,7 +149,7 @@ async def claim_bundle(
     left (nothing is claimed then).
     """
     found = await membership(session, account=account, room_id=room_id)
-    _open(found)
+    require_open(found)
     peer = found.peer
     if (
         peer.identity_key is None

@@ -1,12 +1,9 @@
 """Rooms: two members under per-room pseudonyms, each with a room-scoped identity key.
 
 A member's room identity is a fresh Ed25519 key the client makes for this room alone. It is
-registered once, under a signature of the member's *device* key over::
-
-    domain_message(ROOM_IDENTITY_DOMAIN,
-                   lp(origin) || lp(room id) || lp(member id) || room identity key)
-
-The server checks that signature against the caller's account key; the peer only ever sees the
+registered once, under a signature of the member's *device* key over
+`crypto.statements.room_identity_statement` (origin, room id, member id, room key). The server
+checks that signature against the caller's account key; the peer only ever sees the
 room key, the member id (room-scoped) and the pseudonym, so two rooms cannot be linked to one
 person by what the peer sees. Functions take the caller's session and never commit.
 """
@@ -23,16 +20,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from crypto import SignatureError, verify_with_domain
 from matching.taxonomy import load_taxonomy
-from server.accounts.statements import b64decode, parse_identity_key
+from server.accounts.statements import parse_identity_key, verify_room_identity
 from server.db.models import Account, Block, Offer, Profile, Room, RoomMember, SupportRequest
 from server.db.upsert import insert_if_missing
 from server.errors import Conflict, InvalidInput, NotFound, RoomClosed
 from server.rooms.states import ROOM, MemberRole, RoomStatus, room_status
 
 __all__ = [
-    "ROOM_IDENTITY_DOMAIN",
     "Membership",
     "block_peer",
     "close_room",
@@ -42,10 +37,8 @@ __all__ = [
     "list_rooms",
     "membership",
     "register_identity",
-    "room_identity_payload",
+    "require_open",
 ]
-
-ROOM_IDENTITY_DOMAIN = b"peerhaven/v1/room-identity"
 
 _ADJECTIVES = (
     "Amber", "Brave", "Calm", "Clear", "Gentle", "Golden", "Kind", "Patient", "Quiet", "Silver",
@@ -55,19 +48,6 @@ _NOUNS = (
     "Alder", "Birch", "Cedar", "Crane", "Dove", "Fern", "Finch", "Harbor", "Heron", "Juniper",
     "Lark", "Maple", "Meadow", "Otter", "Owl", "Pine", "River", "Robin", "Spruce", "Willow",
 )  # fmt: skip
-
-
-def _lp(data: bytes) -> bytes:
-    return len(data).to_bytes(4, "big") + data
-
-
-def room_identity_payload(
-    *, origin: str, room_id: uuid.UUID, member_id: uuid.UUID, room_key: bytes
-) -> bytes:
-    """The payload a device signs (under `ROOM_IDENTITY_DOMAIN`) to register a room identity."""
-    return (
-        _lp(origin.encode()) + _lp(str(room_id).encode()) + _lp(str(member_id).encode()) + room_key
-    )
 
 
 def experience_band(years: int) -> str:
@@ -150,7 +130,8 @@ async def list_rooms(session: AsyncSession, *, account: Account) -> list[Members
     return sorted(found, key=lambda ms: ms.room.created_at, reverse=True)
 
 
-def _require_open(found: Membership) -> None:
+def require_open(found: Membership) -> None:
+    """RoomClosed once the room is closed; Conflict once the caller has left it."""
     if room_status(found.room.closed_at) is RoomStatus.CLOSED:
         raise RoomClosed("the room is closed")
     if found.me.left_at is not None:
@@ -170,18 +151,12 @@ async def register_identity(
     """Register the caller's room identity, once. InvalidInput for a bad key or signature,
     Conflict when already registered (a replayed registration changes nothing) or reused."""
     found = await membership(session, account=account, room_id=room_id)
-    _require_open(found)
+    require_open(found)
     room_key = parse_identity_key(identity_key_b64)
-    signature = b64decode(signature_b64, field="signature", length=64)
-    payload = room_identity_payload(
-        origin=origin, room_id=room_id, member_id=found.me.id, room_key=room_key
-    )
-    try:
-        verify_with_domain(account.identity_key, ROOM_IDENTITY_DOMAIN, payload, signature)
-    except SignatureError:
-        raise InvalidInput(
-            "signature does not verify with your device key for this room and key"
-        ) from None
+    verify_room_identity(
+        device_key=account.identity_key, origin=origin, room_id=room_id, member_id=found.me.id,
+        room_key=room_key, signature_b64=signature_b64,
+    )  # fmt: skip
     if room_key == account.identity_key:
         raise InvalidInput("the room identity must be a fresh key, not your device key")
     if found.me.identity_key is not None:

@@ -13,9 +13,9 @@ import httpx
 from sqlmodel import func, select
 
 from crypto import IdentityKeyPair, OneTimePreKey, SignedPreKey, sign_with_domain
+from crypto.encoding import b64encode
+from crypto.statements import ROOM_IDENTITY_DOMAIN, room_identity_payload
 from server.accounts.roles import Role
-from server.accounts.statements import b64encode
-from server.rooms.rooms import ROOM_IDENTITY_DOMAIN, room_identity_payload
 from tests.devices import Device
 from tests.live import serve
 from tests.world import World, make_settings, seed_world
@@ -150,8 +150,8 @@ class RoomKeys:
     def registration(self, person: Person, room: dict[str, Any]) -> dict[str, str]:
         payload = room_identity_payload(
             origin=person.world.server.settings.origin,
-            room_id=uuid.UUID(room["id"]),
-            member_id=uuid.UUID(room["me"]["member_id"]),
+            room_id=str(uuid.UUID(room["id"])),
+            member_id=str(uuid.UUID(room["me"]["member_id"])),
             room_key=self.identity.public_key,
         )
         device = IdentityKeyPair(bytes(person.device.key))

@@ -3,6 +3,10 @@
  * {@link ApiError}. The bearer token lives in memory only; a reload logs in again with the
  * device key.
  *
+ * Every endpoint the screens use is a named method below (`api.room(id)`,
+ * `api.acceptOffer(id)`, …): this is the only module that knows a URL. Path parameters are
+ * URL-encoded here. Each method returns the server's JSON and throws {@link ApiError}.
+ *
  * @module app/api
  */
 
@@ -88,7 +92,83 @@ export class Api {
   post(path, body, options) { return this.call('POST', path, body, options); }
 
   put(path, body, options) { return this.call('PUT', path, body, options); }
+
+  // -- accounts (docs/protocol.md §12): no bearer token yet ---------------------------------
+
+  /** A login challenge for `identityKey` (base64url): `{challenge_id, nonce, origin}`. */
+  challenge(identityKey) {
+    return this.post('/api/v1/auth/challenges', { identity_key: identityKey }, { auth: false });
+  }
+
+  /** Redeem an invite: `{invite_code, identity_key, signature}` → the new account. */
+  register(body) { return this.post('/api/v1/accounts', body, { auth: false }); }
+
+  /** Answer a challenge: `{challenge_id, signature}` → `{token, me}`. */
+  login(body) { return this.post('/api/v1/auth/tokens', body, { auth: false }); }
+
+  /** Crisis lines for the header's dialog (public). */
+  crisisResources() { return this.get('/api/v1/crisis-resources', { auth: false }); }
+
+  // -- profiles --------------------------------------------------------------------------
+
+  specialties() { return this.get('/api/v1/specialties'); }
+
+  profile() { return this.get('/api/v1/profile'); }
+
+  saveProfile(body) { return this.put('/api/v1/profile', body); }
+
+  supporterProfile() { return this.get('/api/v1/supporter-profile'); }
+
+  saveSupporterProfile(body) { return this.put('/api/v1/supporter-profile', body); }
+
+  /** @param {boolean} available */
+  setAvailability(available) {
+    return this.put('/api/v1/supporter-profile/availability', { available });
+  }
+
+  // -- support requests and offers ---------------------------------------------------------
+
+  askForSupport(body) { return this.post('/api/v1/support-requests', body); }
+
+  supportRequest(requestId) { return this.get(`/api/v1/support-requests/${seg(requestId)}`); }
+
+  cancelSupportRequest(requestId) {
+    return this.post(`/api/v1/support-requests/${seg(requestId)}/cancel`);
+  }
+
+  offers() { return this.get('/api/v1/offers'); }
+
+  /** @returns the new room's view */
+  acceptOffer(offerId) { return this.post(`/api/v1/offers/${seg(offerId)}/accept`); }
+
+  declineOffer(offerId) { return this.post(`/api/v1/offers/${seg(offerId)}/decline`); }
+
+  // -- rooms (docs/protocol.md §12.1) ------------------------------------------------------
+
+  rooms() { return this.get('/api/v1/rooms'); }
+
+  room(roomId) { return this.get(`/api/v1/rooms/${seg(roomId)}`); }
+
+  /** Register this device's room identity: `{identity_key, signature}` → the room view. */
+  registerRoomIdentity(roomId, body) { return this.put(`/api/v1/rooms/${seg(roomId)}/identity`, body); }
+
+  uploadPrekeys(roomId, body) { return this.post(`/api/v1/rooms/${seg(roomId)}/prekeys`, body); }
+
+  /** Claim the peer's prekey bundle (one one-time prekey is used up): `{member_id, bundle}`. */
+  claimPeerBundle(roomId) { return this.post(`/api/v1/rooms/${seg(roomId)}/peer-bundle`); }
+
+  /** Leave the room (a room of two then closes) → the room view. */
+  leaveRoom(roomId) { return this.post(`/api/v1/rooms/${seg(roomId)}/leave`); }
+
+  /** Close the room for both → the room view. */
+  closeRoom(roomId) { return this.post(`/api/v1/rooms/${seg(roomId)}/close`); }
+
+  /** Block the peer (never matched again) → the room view. */
+  blockPeer(roomId) { return this.post(`/api/v1/rooms/${seg(roomId)}/block`); }
 }
+
+/** One path segment; ids are UUIDs, so this only matters for a hostile or broken value. */
+const seg = (id) => encodeURIComponent(String(id));
 
 function problemDetail(data) {
   if (!data) return '';

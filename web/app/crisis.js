@@ -17,7 +17,7 @@ export async function setUpCrisis(api) {
   document.getElementById('crisis-button').addEventListener('click', () => dialog.showModal());
   document.getElementById('crisis-close').addEventListener('click', () => dialog.close());
   try {
-    resources = (await api.get('/api/v1/crisis-resources', { auth: false })).resources;
+    resources = (await api.crisisResources()).resources;
     list.replaceChildren(...resources.map((line) => h('li', {}, ...linkify(line))));
   } catch {
     // keep the built-in lines

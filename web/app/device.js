@@ -5,24 +5,10 @@
  * @module app/device
  */
 
-import { b64decode, b64encode, concat, lp, utf8 } from '../js/protocol/encoding.js';
+import { b64decode, b64encode } from '../js/protocol/encoding.js';
 import { IdentityKeyPair } from '../js/protocol/keys.js';
+import { loginStatement, registrationStatement } from '../js/protocol/statements.js';
 import { bytesToText, textToBytes } from './vault.js';
-
-const REGISTER_LABEL = 'peerhaven/register/v1';
-const LOGIN_LABEL = 'peerhaven/login/v1';
-
-/** The form of an invite code that is signed: upper case, no separators. */
-export const normaliseCode = (code) => code.replace(/[\s-]/g, '').toUpperCase();
-
-function registrationMessage(origin, code, identityKey) {
-  return concat(lp(utf8(REGISTER_LABEL)), lp(utf8(origin)), lp(utf8(normaliseCode(code))),
-    lp(identityKey));
-}
-
-function loginMessage(origin, nonce, identityKey) {
-  return concat(lp(utf8(LOGIN_LABEL)), lp(utf8(origin)), lp(nonce), lp(identityKey));
-}
 
 export class Device {
   /** @param {IdentityKeyPair} identity @param {{accountId?: string, role?: string}} account */
@@ -58,13 +44,13 @@ export class Device {
    */
   async register(api, vault, code) {
     await this.save(vault); // first, so a retry after a network error re-uses the same key
-    const challenge = await api.post('/api/v1/auth/challenges', { identity_key: this.publicKey },
-      { auth: false });
-    const signature = this.identity.sign(
-      registrationMessage(challenge.origin, code, this.identity.publicKey));
-    const me = await api.post('/api/v1/accounts', {
-      invite_code: code.trim(), identity_key: this.publicKey, signature: b64encode(signature),
-    }, { auth: false });
+    const challenge = await api.challenge(this.publicKey);
+    const inviteCode = code.trim(); // sign exactly what is sent (the server normalises it)
+    const signature = this.identity.sign(registrationStatement({
+      origin: challenge.origin, inviteCode, identityKey: this.identity.publicKey }));
+    const me = await api.register({
+      invite_code: inviteCode, identity_key: this.publicKey, signature: b64encode(signature),
+    });
     this.accountId = me.account_id;
     this.role = me.role;
     await this.save(vault);
@@ -73,14 +59,13 @@ export class Device {
 
   /** Challenge-response login; the token stays in `api` (memory). @returns the `me` view */
   async login(api) {
-    const challenge = await api.post('/api/v1/auth/challenges', { identity_key: this.publicKey },
-      { auth: false });
+    const challenge = await api.challenge(this.publicKey);
     const nonce = b64decode(challenge.nonce, { field: 'nonce', maxLength: 64 });
-    const signature = this.identity.sign(loginMessage(challenge.origin, nonce,
-      this.identity.publicKey));
-    const token = await api.post('/api/v1/auth/tokens', {
+    const signature = this.identity.sign(loginStatement({
+      origin: challenge.origin, nonce, identityKey: this.identity.publicKey }));
+    const token = await api.login({
       challenge_id: challenge.challenge_id, signature: b64encode(signature),
-    }, { auth: false });
+    });
     api.token = token.token;
     this.origin = challenge.origin;
     this.role = token.me.role;

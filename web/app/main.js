@@ -89,7 +89,7 @@ export class App {
   async hasProfile() {
     if (this.profileSeen) return true;
     try {
-      await this.api.get('/api/v1/profile');
+      await this.api.profile();
       this.profileSeen = true;
     } catch (error) {
       if (error.status !== 404) throw error;

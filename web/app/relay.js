@@ -1,11 +1,14 @@
 /**
- * The relay (docs/protocol.md §13) for the browser: one WebSocket, authenticated by its first
- * frame, re-opened with back-off whenever it drops, and a single queue through which every
+ * The relay (docs/protocol.md §13) for the browser: the thin shell around the pure delivery
+ * machine (`app/delivery.js`), as `client/connection.py` is around `client/relay.py`. It owns
+ * the WebSocket (authenticated by its first frame, re-opened with back-off whenever it drops,
+ * ping/pong liveness), the rooms' storage (`app/rooms.js`), and one queue through which every
  * frame and every send passes, so the vault is always written before the wire:
  *
  * - an envelope's session state (and the outbox entry) is stored before the `send` leaves;
  *   the outbox is re-sent, in order, after every `ready` (the server de-duplicates by id);
- * - a delivery is decrypted and stored before its `ack`; a repeat is only acknowledged again.
+ * - a delivery is decrypted and stored before its `ack`; a repeat (same delivery id, or the
+ *   same envelope under another delivery id) is only acknowledged again.
  *
  * Besides chat text, a peer's browser sends encrypted *receipts* (a plaintext starting with a
  * zero byte, then JSON `{"receipt": [message ids]}`), which turn "sent" into "delivered".
@@ -17,27 +20,26 @@
  * @module app/relay
  */
 
-import { Envelope } from '../js/protocol/envelope.js';
 import { b64encode } from '../js/protocol/encoding.js';
-import { RoomState, recordName } from './room.js';
+import { CloseCode, ErrorCode } from '../js/protocol/relay.js';
+import { Delivery, State } from './delivery.js';
+import { RoomStore } from './rooms.js';
 
-const MAX_SEEN = 2000;
 const PING_EVERY_MS = 20_000;
 const PONG_WITHIN_MS = 10_000;
-const FINAL_ERRORS = new Set(['unknown_room', 'room_closed', 'no_recipient', 'invalid_envelope',
-  'too_large', 'malformed', 'duplicate_id']);
+const NO_PONG = 4000; // our own close code: the server stopped answering pings
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** The relay's address for a page served at `origin`. */
+/** The relay's address for a page served at `location`. */
 export function relayUrl(location) {
   return `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
 }
 
 export class Relay extends EventTarget {
-  #api; #vault; #url; #ws = null; #open = false; #stopped = false; #attempt = 0;
+  #api; #rooms; #url; #machine = new Delivery(); #ws = null; #stopped = false; #attempt = 0;
   #timer = null; #pingTimer = null; #pongTimer = null; #chain = Promise.resolve();
-  #rooms = new Map(); #outbox = []; #seen = []; #seenSet = new Set(); #receipts = new Map();
+  #receipts = new Map();
 
   /**
    * @param {{api: import('./api.js').Api, vault: import('./vault.js').Vault, url: string,
@@ -46,7 +48,7 @@ export class Relay extends EventTarget {
   constructor({ api, vault, url, relogin }) {
     super();
     this.#api = api;
-    this.#vault = vault;
+    this.#rooms = new RoomStore(vault);
     this.#url = url;
     this.relogin = relogin;
     this.status = 'connecting';
@@ -54,10 +56,7 @@ export class Relay extends EventTarget {
 
   /** Load the outbox and what was already handled, then connect. */
   async start() {
-    const state = await this.#vault.get('relay');
-    this.#outbox = state?.outbox ?? [];
-    this.#seen = state?.seen ?? [];
-    this.#seenSet = new Set(this.#seen);
+    this.#machine = new Delivery(await this.#rooms.relayState());
     globalThis.addEventListener?.('online', () => this.reconnectNow());
     this.#connect();
   }
@@ -65,12 +64,12 @@ export class Relay extends EventTarget {
   stop() {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    this.#ws?.close(1000);
+    this.#ws?.close(CloseCode.NORMAL);
   }
 
   /** Connect at once (after the browser came back online, or the user asked). */
   reconnectNow() {
-    if (this.#stopped || this.#open) return;
+    if (this.#stopped || this.#machine.status === State.OPEN) return;
     clearTimeout(this.#timer);
     this.#attempt = 0;
     if (this.#ws === null) this.#connect();
@@ -92,13 +91,19 @@ export class Relay extends EventTarget {
     return run;
   }
 
+  // -- the socket ---------------------------------------------------------------------------
+
   #connect() {
     if (this.#stopped) return;
     this.#setStatus(this.#attempt === 0 && this.status === 'connecting' ? 'connecting'
       : 'reconnecting');
     const ws = new WebSocket(this.#url);
     this.#ws = ws;
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: this.#api.token }));
+    ws.onopen = () => this.#queue(() => {
+      if (this.#ws !== ws) return;
+      this.#machine.connect(this.#api.token);
+      this.#flush();
+    });
     ws.onmessage = (event) => {
       this.#alive(ws);
       this.#queue(() => this.#frame(ws, event.data)).catch(() => {
@@ -111,16 +116,17 @@ export class Relay extends EventTarget {
   #closed(ws, code) {
     if (this.#ws !== ws) return;
     this.#ws = null;
-    this.#open = false;
+    // Through the queue: a frame still being handled finishes on the machine it started on.
+    this.#queue(() => this.#machine.connectionLost());
     clearInterval(this.#pingTimer);
     clearTimeout(this.#pongTimer);
     if (this.#stopped) return;
     this.#setStatus('reconnecting');
     this.#attempt += 1;
-    const delay = Math.min(10_000, 500 * 2 ** Math.min(this.#attempt - 1, 5))
-      * (code === 4008 || code === 4029 ? 3 : 1);
+    const crowded = code === CloseCode.TOO_MANY_CONNECTIONS || code === CloseCode.RATE_LIMITED;
+    const delay = Math.min(10_000, 500 * 2 ** Math.min(this.#attempt - 1, 5)) * (crowded ? 3 : 1);
     this.#timer = setTimeout(async () => {
-      if (code === 4001) {
+      if (code === CloseCode.UNAUTHENTICATED) {
         try {
           await this.relogin();
         } catch {
@@ -139,72 +145,111 @@ export class Relay extends EventTarget {
 
   #ping() {
     const ws = this.#ws;
-    if (!ws || !this.#open || this.#pongTimer !== null) return;
-    ws.send(JSON.stringify({ type: 'ping' }));
-    this.#pongTimer = setTimeout(() => ws.close(4000, 'no answer'), PONG_WITHIN_MS);
+    if (!ws || this.#machine.status !== State.OPEN || this.#pongTimer !== null) return;
+    this.#machine.ping();
+    this.#flush();
+    this.#pongTimer = setTimeout(() => ws.close(NO_PONG, 'no answer'), PONG_WITHIN_MS);
   }
 
-  #write(frame) {
-    if (this.#open && this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify(frame));
+  /** Write what the machine releases (it holds `send` and `ack` back until a save). */
+  #flush() {
+    const frames = this.#machine.takeWrites();
+    const ws = this.#ws;
+    if (ws?.readyState !== WebSocket.OPEN) return; // they are written again after `ready`
+    for (const frame of frames) ws.send(frame);
   }
+
+  // -- frames -------------------------------------------------------------------------------
 
   async #frame(ws, data) {
     if (ws !== this.#ws) return;
-    let frame;
-    try {
-      frame = JSON.parse(data);
-    } catch {
-      return;
+    this.#machine.receive(data);
+    const touched = new Map();
+    const later = [];
+    for (const delivery of this.#machine.takeDeliveries()) {
+      later.push(...await this.#store(delivery, touched));
     }
-    switch (frame.type) {
-      case 'ready':
-        this.#open = true;
+    for (const event of this.#machine.takeEvents()) await this.#event(event, touched);
+    if (this.#machine.needsSave || touched.size > 0) await this.#save(...touched.values());
+    this.#flush();
+    for (const id of touched.keys()) this.#emit('room', id);
+    for (const [roomId, messageId] of later) this.#receiptLater(roomId, messageId);
+  }
+
+  async #save(...rooms) {
+    await this.#rooms.save(this.#machine.state(), rooms);
+    this.#machine.saved();
+  }
+
+  /** Decrypt one delivery into its room; returns the receipts to send for it. */
+  async #store(delivery, touched) {
+    const room = await this.#rooms.get(delivery.room);
+    if (!room) {
+      this.#machine.handled(delivery.id, { ok: false, reason: 'UnknownRoom' });
+      return [];
+    }
+    touched.set(room.id, room); // even a failure may consume a ratchet key
+    let received;
+    try {
+      received = room.decrypt(delivery.envelope);
+    } catch (error) {
+      this.#machine.handled(delivery.id, { ok: false, reason: error?.name ?? 'Error' });
+      return [];
+    }
+    this.#machine.handled(delivery.id, { ok: true });
+    if (received.plaintext[0] === 0) {
+      for (const id of receiptIds(received.plaintext)) room.markOutgoing(id, 'delivered');
+      return [];
+    }
+    const added = room.addMessage({
+      id: received.messageId, dir: 'in', text: decoder.decode(received.plaintext),
+      ts: delivery.ts, tag: delivery.tag, franking: b64encode(received.frankingKey),
+    });
+    return added ? [[room.id, received.messageId]] : [];
+  }
+
+  async #event(event, touched) {
+    switch (event.type) {
+      case 'connected':
         this.#attempt = 0;
         this.#setStatus('online');
+        clearInterval(this.#pingTimer);
         this.#pingTimer = setInterval(() => this.#ping(), PING_EVERY_MS);
-        // Unacknowledged deliveries are all still in the mailbox: ask for them from the start.
-        this.#write({ type: 'sync', after: 0 });
-        for (const entry of this.#outbox) this.#write({ type: 'send', envelope: entry.envelope });
         break;
       case 'accepted':
-        await this.#accepted(frame.client_id);
+      case 'failed': {
+        const room = await this.#rooms.get(event.room);
+        room?.markOutgoing(event.id, event.type === 'accepted' ? 'sent' : 'failed');
+        if (room) touched.set(room.id, room);
+        if (event.type === 'failed') {
+          this.#emit('problem', event.code === ErrorCode.ROOM_CLOSED
+            || event.code === ErrorCode.NO_RECIPIENT
+            ? 'Not sent: this conversation has ended.' : 'A message could not be sent.');
+        }
         break;
-      case 'deliver':
-        await this.#deliver(frame);
-        break;
-      case 'error':
-        await this.#error(frame);
+      }
+      case 'undecryptable':
+        this.#emit('problem', 'A message arrived that could not be decrypted.');
         break;
       case 'notify':
-        this.#emit('notify', frame);
+        this.#emit('notify', { type: 'notify', event: event.event, data: event.data });
         break;
       default:
-        break; // pong, synced
+        break; // synced, a non-final error (the outbox re-sends), a refused frame
     }
   }
 
-  async #save(room) {
-    const records = { relay: { outbox: this.#outbox, seen: this.#seen } };
-    if (room) records[recordName(room.id)] = room.toRecord();
-    await this.#vault.put(records);
-  }
+  // -- what screens call --------------------------------------------------------------------
 
   /** The room's state, from memory or the vault; null if this device never joined it. */
-  async room(roomId) {
-    if (this.#rooms.has(roomId)) return this.#rooms.get(roomId);
-    const record = await this.#vault.get(recordName(roomId));
-    if (!record) return null;
-    const room = new RoomState(record);
-    this.#rooms.set(roomId, room);
-    return room;
+  room(roomId) {
+    return this.#rooms.get(roomId);
   }
 
   /** Use `room` (just joined) from now on. */
   adopt(room) {
     return this.#queue(async () => {
-      const known = this.#rooms.get(room.id);
-      if (known) known.view = room.view;
-      else this.#rooms.set(room.id, room);
+      this.#rooms.adopt(room);
       this.#emit('room', room.id);
     });
   }
@@ -212,9 +257,9 @@ export class Relay extends EventTarget {
   /** Re-read the room's view (status, pseudonyms, whether the peer joined) from the server. */
   refreshRoom(roomId) {
     return this.#queue(async () => {
-      const room = await this.room(roomId);
+      const room = await this.#rooms.get(roomId);
       if (!room) return;
-      room.view = await this.#api.get(`/api/v1/rooms/${roomId}`);
+      room.view = await this.#api.room(roomId);
       await this.#save(room);
       this.#emit('room', roomId);
     });
@@ -230,83 +275,23 @@ export class Relay extends EventTarget {
   }
 
   async #send(roomId, plaintext, text) {
-    const room = await this.room(roomId);
+    const room = await this.#rooms.get(roomId);
     if (!room) throw new Error('Join the room first.');
     if (!room.current) {
-      const claimed = await this.#api.post(`/api/v1/rooms/${roomId}/peer-bundle`);
+      const claimed = await this.#api.claimPeerBundle(roomId);
       if (claimed.member_id !== room.peer) throw new Error('The room changed; reload the page.');
       room.start(claimed.bundle);
     }
     const envelope = room.encrypt(plaintext);
-    const wire = decoder.decode(envelope.encode());
     if (text !== null) {
       room.addMessage({ id: envelope.messageId, dir: 'out', text, ts: new Date().toISOString(),
         state: 'sending' });
     }
-    this.#outbox.push({ room: roomId, id: envelope.messageId, envelope: wire });
+    this.#machine.enqueue({ room: roomId, id: envelope.messageId,
+      envelope: decoder.decode(envelope.encode()) });
     await this.#save(room);
-    this.#write({ type: 'send', envelope: wire });
+    this.#flush();
     if (text !== null) this.#emit('room', roomId);
-  }
-
-  async #accepted(messageId) {
-    const entry = this.#outbox.find((e) => e.id === messageId);
-    if (!entry) return;
-    this.#outbox = this.#outbox.filter((e) => e !== entry);
-    const room = await this.room(entry.room);
-    room?.markOutgoing(messageId, 'sent');
-    await this.#save(room);
-    this.#emit('room', entry.room);
-  }
-
-  async #error(frame) {
-    const entry = frame.ref ? this.#outbox.find((e) => e.id === frame.ref) : null;
-    if (!entry || !FINAL_ERRORS.has(frame.code)) return;
-    this.#outbox = this.#outbox.filter((e) => e !== entry);
-    const room = await this.room(entry.room);
-    room?.markOutgoing(entry.id, 'failed');
-    await this.#save(room);
-    this.#emit('room', entry.room);
-    this.#emit('problem', frame.code === 'room_closed' || frame.code === 'no_recipient'
-      ? 'Not sent: this conversation has ended.' : 'A message could not be sent.');
-  }
-
-  #remember(deliveryId) {
-    this.#seen.push(deliveryId);
-    this.#seenSet.add(deliveryId);
-    while (this.#seen.length > MAX_SEEN) this.#seenSet.delete(this.#seen.shift());
-  }
-
-  async #deliver(frame) {
-    if (this.#seenSet.has(frame.id)) {
-      this.#write({ type: 'ack', ids: [frame.id] });
-      return;
-    }
-    const room = await this.room(frame.room);
-    let received = null;
-    if (room) {
-      try {
-        received = room.decrypt(Envelope.decode(frame.envelope));
-      } catch {
-        received = null; // nothing to keep: recorded as handled below, and the user told
-      }
-    }
-    let gotText = false;
-    if (received === null) {
-      this.#emit('problem', 'A message arrived that could not be decrypted.');
-    } else if (received.plaintext[0] === 0) {
-      for (const id of receiptIds(received.plaintext)) room.markOutgoing(id, 'delivered');
-    } else {
-      gotText = room.addMessage({
-        id: received.messageId, dir: 'in', text: decoder.decode(received.plaintext),
-        ts: frame.ts, tag: frame.tag, franking: b64encode(received.frankingKey),
-      });
-    }
-    this.#remember(frame.id);
-    await this.#save(room);
-    this.#write({ type: 'ack', ids: [frame.id] });
-    if (room) this.#emit('room', room.id);
-    if (gotText) this.#receiptLater(room.id, received.messageId);
   }
 
   #receiptLater(roomId, messageId) {

@@ -9,16 +9,16 @@
  * @module app/room
  */
 
-import { b64decode, b64encode, concat, lp, utf8 } from '../js/protocol/encoding.js';
+import { b64decode, b64encode } from '../js/protocol/encoding.js';
 import { DecryptionError, InvalidKeyError } from '../js/protocol/errors.js';
 import {
-  IdentityKeyPair, OneTimePreKey, PreKeyBundle, SignedPreKey, X25519KeyPair, signWithDomain,
+  IdentityKeyPair, OneTimePreKey, PreKeyBundle, SignedPreKey, X25519KeyPair,
 } from '../js/protocol/keys.js';
 import { formatSafetyNumber, safetyNumber } from '../js/protocol/fingerprint.js';
 import { Session, acceptSession, initiateSession } from '../js/protocol/session.js';
+import { roomIdentityStatement } from '../js/protocol/statements.js';
 import { bytesToText, textToBytes } from './vault.js';
 
-export const ROOM_IDENTITY_DOMAIN = 'peerhaven/v1/room-identity';
 const ONE_TIME_PREKEYS = 10;
 const MAX_MESSAGES = 500;
 const MAX_SESSION = 1 << 20;
@@ -93,11 +93,11 @@ export class RoomState {
 
   /** The signature by the device key that registers this room identity. */
   identityRegistration(device) {
-    const payload = concat(lp(utf8(device.origin)), lp(utf8(this.id)), lp(utf8(this.me)),
-      this.identity.publicKey);
+    const statement = roomIdentityStatement({ origin: device.origin, roomId: this.id,
+      memberId: this.me, roomKey: this.identity.publicKey });
     return {
       identity_key: b64encode(this.identity.publicKey),
-      signature: b64encode(signWithDomain(device.identity, ROOM_IDENTITY_DOMAIN, payload)),
+      signature: b64encode(device.identity.sign(statement)),
     };
   }
 
@@ -221,20 +221,20 @@ export class RoomState {
  * @returns {Promise<RoomState>}
  */
 export async function joinRoom(api, vault, device, roomId) {
-  let view = await api.get(`/api/v1/rooms/${roomId}`);
+  let view = await api.room(roomId);
   const stored = await vault.get(recordName(view.id));
   const room = stored ? new RoomState(stored) : RoomState.create(view);
   room.view = view;
   if (!stored) await vault.put({ [recordName(room.id)]: room.toRecord() });
   const mine = b64encode(room.identity.publicKey);
   if (view.me.identity_key === null) {
-    view = await api.put(`/api/v1/rooms/${room.id}/identity`, room.identityRegistration(device));
+    view = await api.registerRoomIdentity(room.id, room.identityRegistration(device));
     room.view = view;
   } else if (view.me.identity_key !== mine) {
     throw new Error('This room was joined with keys this browser no longer has.');
   }
   if (!room.registered) {
-    await api.post(`/api/v1/rooms/${room.id}/prekeys`, room.prekeyUpload());
+    await api.uploadPrekeys(room.id, room.prekeyUpload());
     room.registered = true;
     await vault.put({ [recordName(room.id)]: room.toRecord() });
   }

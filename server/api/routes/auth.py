@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from fastapi import APIRouter, Response, status
 
+from crypto.encoding import b64encode
 from server.accounts import auth
-from server.accounts.statements import b64encode
 from server.api.deps import BearerToken, CurrentAccount, Now, SessionDep, StateDep, rate_limit
 from server.api.schemas import ChallengeCreate, ChallengeOut, LoginRequest, TokenOut
 from server.api.views import me_view

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crypto.encoding import b64encode
 from server.accounts.roles import Role
-from server.accounts.statements import b64encode
 from server.api.deps import Now, RequireRole, SessionDep, StateDep
 from server.api.schemas import BundleOut, PreKeysIn, PreKeysOut, RoomIdentityIn, RoomOut
 from server.api.views import room_view

@@ -16,7 +16,7 @@ import pytest
 
 from client import ApiError, KeyFolder, Peerhaven
 from crypto import Envelope
-from server.accounts.statements import b64encode
+from crypto.encoding import b64encode
 from server.db.models import Institution, Network
 from tests.integration.flows import Flow, Side, build_flow
 from tests.world import World

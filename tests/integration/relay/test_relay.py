@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from crypto import DecryptionError, Envelope, verify_report
-from server.accounts.statements import b64decode
+from crypto.encoding import b64decode
 from server.db.models import MailboxEntry, SentMessage
 from server.platform.secrets import load_server_keys
 from tests.integration.flows import Flow, build_flow
@@ -66,7 +66,7 @@ async def test_envelope_is_stored_delivered_acked_and_franked(world: World, flow
     ts_ms = int(_parse_ts(delivered["ts"]) * 1000)
     report = {
         "franking_key": message.franking_key,
-        "tag": b64decode(delivered["tag"], field="tag"),
+        "tag": b64decode(delivered["tag"], field="tag", max_length=64),
         "room": flow.room_id,
         "sender": delivered["sender"],
         "recipient": flow.supporter.client.room(flow.room_id)["me"]["member_id"],
@@ -147,9 +147,9 @@ async def test_tampered_ciphertext_fails_at_the_recipient_only(world: World, flo
     )
     second = session.encrypt(b"second")
     wire = json.loads(second.encode())
-    ct = bytearray(b64decode(wire["ct"], field="ct"))
+    ct = bytearray(b64decode(wire["ct"], field="ct", max_length=1 << 17))
     ct[5] ^= 0x01
-    from server.accounts.statements import b64encode
+    from crypto.encoding import b64encode
 
     wire["ct"] = b64encode(bytes(ct))
     wire["id"] = "tampered-1"
@@ -226,6 +226,18 @@ async def test_sending_to_a_closed_room_or_after_the_peer_left(world: World, flo
     flow.supporter.client.leave_room(flow.room_id)
     await alice.send(send_frame(envelope))
     assert (await alice.expect("error"))["code"] in {"no_recipient", "room_closed"}
+    assert count(world, MailboxEntry) == 0
+    await alice.close()
+
+
+@SQLITE_ONLY
+async def test_a_closed_room_answers_room_closed_not_unavailable(world: World, flow: Flow) -> None:
+    alice = await open_socket(world.server.base_url, token(flow.clinician))
+    envelope = first_envelope(flow)
+    flow.supporter.client.close_room(flow.room_id)  # both are still members: only closed
+    await alice.send(send_frame(envelope))
+    error = await alice.expect("error")
+    assert error["code"] == "room_closed"
     assert count(world, MailboxEntry) == 0
     await alice.close()
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from crypto import IdentityKeyPair, PreKeyBundle
-from server.accounts.statements import b64encode
+from crypto.encoding import b64encode
 from server.db.models import Block, OneTimePreKey, RoomMember
 from tests.integration.peers import (
     RoomKeys,
@@ -37,30 +37,50 @@ def _members(world: World) -> list[tuple[bytes | None, int | None]]:
 
 
 @SQLITE
-def test_room_identity_registration_is_checked_and_happens_once(world: World) -> None:
+def test_a_forged_or_malformed_room_identity_is_refused(world: World) -> None:
     asker, helper, c_room, s_room = matched_room(world)
     keys = RoomKeys.fresh()
     path = f"/api/v1/rooms/{c_room['id']}/identity"
     before = _members(world)
-
-    # Signed by someone else's device (the peer's), or for another member: refused.
-    forged = keys.registration(helper, s_room)
-    assert_problem(asker.call("PUT", path, forged), 422, "signature")
+    # Signed by someone else's device (the peer's), or for another key: refused.
+    assert_problem(asker.call("PUT", path, keys.registration(helper, s_room)), 422, "signature")
     wrong_key = {**keys.registration(asker, c_room),
                  "identity_key": b64encode(RoomKeys.fresh().identity.public_key)}  # fmt: skip
     assert_problem(asker.call("PUT", path, wrong_key), 422, "signature")
     assert_problem(asker.call("PUT", path, {"identity_key": "x" * 43, "signature": "y" * 86}), 422)
+    assert _members(world) == before
+
+
+@SQLITE
+def test_the_device_key_cannot_be_a_room_identity(world: World) -> None:
+    asker, _, c_room, _ = matched_room(world)
+    keys = RoomKeys.fresh()
     device_as_room_key = RoomKeys(IdentityKeyPair(bytes(asker.device.key)), keys.signed_prekey, [])
     own = device_as_room_key.registration(asker, c_room)
-    assert_problem(asker.call("PUT", path, own), 422, "fresh key")
-    # Not a member: the room does not exist for you.
+    before = _members(world)
+    assert_problem(
+        asker.call("PUT", f"/api/v1/rooms/{c_room['id']}/identity", own), 422, "fresh key"
+    )
+    assert _members(world) == before
+
+
+@SQLITE
+def test_a_room_does_not_exist_for_outsiders(world: World) -> None:
+    asker, _, c_room, _ = matched_room(world)
+    path = f"/api/v1/rooms/{c_room['id']}/identity"
     outsider = clinician(world, "c")
-    assert_problem(outsider.call("PUT", path, keys.registration(asker, c_room)), 404)
+    before = _members(world)
+    assert_problem(outsider.call("PUT", path, RoomKeys.fresh().registration(asker, c_room)), 404)
     assert_problem(outsider.call("GET", f"/api/v1/rooms/{c_room['id']}"), 404)
     assert_problem(asker.call("GET", f"/api/v1/rooms/{uuid.uuid4()}"), 404)
     assert _members(world) == before
 
-    registration = keys.registration(asker, c_room)
+
+@SQLITE
+def test_a_room_identity_is_registered_once(world: World) -> None:
+    asker, _, c_room, _ = matched_room(world)
+    path = f"/api/v1/rooms/{c_room['id']}/identity"
+    registration = RoomKeys.fresh().registration(asker, c_room)
     joined = asker.ok("PUT", path, registration)
     assert joined["me"]["identity_key"] == registration["identity_key"]
     after = _members(world)
@@ -69,6 +89,13 @@ def test_room_identity_registration_is_checked_and_happens_once(world: World) ->
     assert_problem(asker.call("PUT", path, RoomKeys.fresh().registration(asker, c_room)), 409)
     assert _members(world) == after
 
+
+@SQLITE
+def test_room_keys_and_registrations_are_per_room(world: World) -> None:
+    asker, _, c_room, _ = matched_room(world)
+    keys = RoomKeys.fresh()
+    registration = keys.registration(asker, c_room)
+    asker.ok("PUT", f"/api/v1/rooms/{c_room['id']}/identity", registration)
     # The same room key in another room is refused (keys are per room).
     second_asker, _, other_room, _ = matched_room(world)
     reused = keys.registration(second_asker, other_room)

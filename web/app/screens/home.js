@@ -38,7 +38,7 @@ function askForm(app) {
       if (topics.length === 0) throw new Error('Choose at least one topic.');
       if (topics.length > 5) throw new Error('Choose at most 5 topics.');
       const urgency = form.querySelector('input[name=urgency]:checked').value;
-      const request = await app.api.post('/api/v1/support-requests',
+      const request = await app.api.askForSupport(
         { topics, urgency, same_specialty_only: same.checked });
       await app.vault.put({ request: { id: request.id } });
       app.go(`#/request/${request.id}`);
@@ -56,12 +56,12 @@ function offerCard(app, offer, refresh) {
   const accept = h('button', { type: 'button', class: 'primary', text: 'Accept' });
   const decline = h('button', { type: 'button', class: 'secondary', text: 'Decline' });
   accept.addEventListener('click', () => busy(accept, error, async () => {
-    const room = await app.api.post(`/api/v1/offers/${offer.id}/accept`);
+    const room = await app.api.acceptOffer(offer.id);
     app.relay.adopt(await joinRoom(app.api, app.vault, app.device, room.id));
     app.go(`#/room/${room.id}`);
   }));
   decline.addEventListener('click', () => busy(decline, error, async () => {
-    await app.api.post(`/api/v1/offers/${offer.id}/decline`);
+    await app.api.declineOffer(offer.id);
     await refresh();
   }));
   const titleId = `offer-${offer.id}`;
@@ -81,7 +81,7 @@ function offerCard(app, offer, refresh) {
 async function inbox(app) {
   const list = h('ul', { class: 'offers', 'aria-live': 'polite' });
   const error = errorBox();
-  const settings = await app.api.get('/api/v1/supporter-profile').catch(() => null);
+  const settings = await app.api.supporterProfile().catch(() => null);
   const toggle = h('button', { type: 'button', role: 'switch', class: 'switch',
     'aria-checked': String(Boolean(settings?.available)), id: 'availability' },
   h('span', { class: 'knob', 'aria-hidden': 'true' }));
@@ -93,13 +93,13 @@ async function inbox(app) {
   showAvailable(Boolean(settings?.available));
   toggle.addEventListener('click', () => busy(toggle, error, async () => {
     const on = toggle.getAttribute('aria-checked') !== 'true';
-    const saved = await app.api.put('/api/v1/supporter-profile/availability', { available: on });
+    const saved = await app.api.setAvailability(on);
     showAvailable(saved.available);
   }));
 
   const refresh = async () => {
     try {
-      const offers = await app.api.get('/api/v1/offers');
+      const offers = await app.api.offers();
       list.replaceChildren(...(offers.length ? offers.map((o) => offerCard(app, o, refresh))
         : [h('li', { class: 'empty', text: 'No offers right now.' })]));
       showError(error, null);
@@ -119,7 +119,7 @@ async function inbox(app) {
 }
 
 async function roomsList(app) {
-  const rooms = await app.api.get('/api/v1/rooms');
+  const rooms = await app.api.rooms();
   const open = rooms.filter((r) => r.status === 'open');
   if (open.length === 0) return null;
   return h('section', { class: 'card', 'aria-labelledby': 'rooms-title' },
@@ -133,7 +133,7 @@ async function activeRequest(app) {
   const saved = await app.vault.get('request');
   if (!saved) return null;
   try {
-    const request = await app.api.get(`/api/v1/support-requests/${saved.id}`);
+    const request = await app.api.supportRequest(saved.id);
     if (!['searching', 'offered'].includes(request.status)) return null;
     return h('p', { class: 'notice' }, 'You have asked for support: ',
       h('a', { href: `#/request/${request.id}`, text: 'see where it stands' }));

@@ -20,9 +20,9 @@ async function orNull(promise) {
 export async function render(app) {
   const supporter = app.me.role === 'supporter';
   const [specialties, current, expertise] = await Promise.all([
-    app.api.get('/api/v1/specialties'),
-    orNull(app.api.get('/api/v1/profile')),
-    supporter ? orNull(app.api.get('/api/v1/supporter-profile')) : null,
+    app.api.specialties(),
+    orNull(app.api.profile()),
+    supporter ? orNull(app.api.supporterProfile()) : null,
   ]);
 
   const groups = new Map();
@@ -67,7 +67,7 @@ export async function render(app) {
     event.preventDefault();
     busy(submit, error, async () => {
       if (!specialty.value) throw new Error('Choose your specialty.');
-      await app.api.put('/api/v1/profile', {
+      await app.api.saveProfile({
         specialty: specialty.value,
         years_experience: Number.parseInt(years.value, 10),
         career_stage: stage.value,
@@ -75,7 +75,7 @@ export async function render(app) {
         time_zone: zone.value.trim(),
       });
       if (supporter) {
-        await app.api.put('/api/v1/supporter-profile', {
+        await app.api.saveSupporterProfile({
           topic_expertise: topicBoxes.map((d) => d.querySelector('input'))
             .filter((b) => b.checked).map((b) => b.value),
           concurrent_cap: expertise?.concurrent_cap ?? 2,

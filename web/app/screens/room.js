@@ -99,10 +99,10 @@ export async function render(app, { roomId }) {
     }
   });
 
-  const act = (path, title, explain, label) => async () => {
+  const act = (action, title, explain, label) => async () => {
     if (!(await confirmAction(title, explain, label))) return;
     try {
-      room.view = await app.api.post(`/api/v1/rooms/${roomId}/${path}`);
+      room.view = await action(roomId);
       await app.relay.refreshRoom(roomId);
     } catch (e) {
       showError(error, friendlyError(e));
@@ -123,13 +123,13 @@ export async function render(app, { roomId }) {
   const menu = h('div', { class: 'room-actions' },
     h('button', { type: 'button', class: 'secondary', text: 'Safety number', onclick: safety }),
     h('button', { type: 'button', class: 'secondary', text: 'Leave',
-      onclick: act('leave', 'Leave this conversation?', 'You will not see new messages. '
+      onclick: act((id) => app.api.leaveRoom(id), 'Leave this conversation?', 'You will not see new messages. '
         + 'The conversation ends for both of you.', 'Leave') }),
     h('button', { type: 'button', class: 'secondary', text: 'End for both',
-      onclick: act('close', 'End this conversation?', 'Neither of you can write in it again.',
+      onclick: act((id) => app.api.closeRoom(id), 'End this conversation?', 'Neither of you can write in it again.',
         'End conversation') }),
     h('button', { type: 'button', class: 'danger', text: 'Block',
-      onclick: act('block', `Block ${room.handle}?`, 'Ends the conversation; you will never be '
+      onclick: act((id) => app.api.blockPeer(id), `Block ${room.handle}?`, 'Ends the conversation; you will never be '
         + 'matched with this person again.', 'Block') }));
 
   const onRoom = (event) => { if (event.detail === roomId) draw(); };

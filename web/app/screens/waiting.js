@@ -45,7 +45,7 @@ export async function render(app, { requestId }) {
   let lastStatus = null;
 
   const refresh = async () => {
-    const request = await app.api.get(`/api/v1/support-requests/${requestId}`);
+    const request = await app.api.supportRequest(requestId);
     if (stopped) return;
     if (request.status === 'matched' && request.room_id) {
       stopped = true;
@@ -68,7 +68,7 @@ export async function render(app, { requestId }) {
     again.hidden = open;
   };
   cancel.addEventListener('click', () => busy(cancel, error, async () => {
-    await app.api.post(`/api/v1/support-requests/${requestId}/cancel`);
+    await app.api.cancelSupportRequest(requestId);
     await refresh();
   }));
   await refresh();

@@ -28,5 +28,12 @@ export {
   IdentityKeyPair, OneTimePreKey, PreKeyBundle, SIGNED_PREKEY_DOMAIN, SignedPreKey,
   signWithDomain, verifySignature, verifyWithDomain,
 } from './keys.js';
+export {
+  CloseCode, ErrorCode, FINAL_SEND_ERRORS, MAX_ACK_IDS, isFinalSendError,
+} from './relay.js';
+export {
+  LOGIN_LABEL, REGISTER_LABEL, ROOM_IDENTITY_DOMAIN, loginStatement, normaliseInviteCode,
+  registrationStatement, roomIdentityStatement, verifyStatement,
+} from './statements.js';
 export { X3DHHeader } from './x3dh.js';
 export { ReceivedMessage, Session, acceptSession, initiateSession } from './session.js';

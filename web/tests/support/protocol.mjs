@@ -21,6 +21,13 @@ export const franking = await load('franking');
 export const envelope = await load('envelope');
 export const session = await load('session');
 export const fingerprint = await load('fingerprint');
+export const relay = await load('relay');
+export const statements = await load('statements');
+
+// The browser client's pure modules (no DOM, no socket, no IndexedDB).
+const loadApp = (name) => import(new URL(`../../app/${name}.js`, import.meta.url).href);
+export const frames = await loadApp('frames');
+export const delivery = await loadApp('delivery');
 
 await protocol.ready();
 

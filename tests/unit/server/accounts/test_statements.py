@@ -1,18 +1,21 @@
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from nacl.signing import SigningKey
 
+from crypto.encoding import b64encode
+from crypto.statements import login_statement, registration_statement, room_identity_statement
 from server.accounts.invites import normalise_code
 from server.accounts.statements import (
     b64decode,
-    b64encode,
-    login_message,
     parse_identity_key,
-    registration_message,
     verify_login,
+    verify_registration,
+    verify_room_identity,
 )
 from server.errors import InvalidInput, Unauthenticated
 
@@ -40,19 +43,17 @@ def test_identity_key_must_be_a_point() -> None:
         parse_identity_key(b64encode(b"\xff" * 32))
 
 
-def test_messages_are_domain_separated_and_unambiguous() -> None:
-    key = b"k" * 32
-    reg = registration_message(origin="o", invite_code="AB", identity_key=key)
-    log = login_message(origin="o", nonce=b"AB", identity_key=key)
-    assert reg != log
-    # Moving bytes between fields never gives the same message.
-    assert login_message(origin="oA", nonce=b"B", identity_key=key) != log
+def test_b64_tolerates_trailing_padding_and_never_quotes_input() -> None:
+    assert b64decode(b64encode(b"ab") + "==", field="x") == b"ab"
+    with pytest.raises(InvalidInput) as caught:
+        b64decode("secret-looking!!", field="x")
+    assert "secret" not in caught.value.detail
 
 
 def test_login_signature_must_match() -> None:
     signer = SigningKey.generate()
     key = bytes(signer.verify_key)
-    message = login_message(origin="o", nonce=b"n" * 32, identity_key=key)
+    message = login_statement(origin="o", nonce=b"n" * 32, identity_key=key)
     signature = b64encode(signer.sign(message).signature)
     verify_login(origin="o", nonce=b"n" * 32, identity_key=key, signature_b64=signature)
     with pytest.raises(Unauthenticated):
@@ -64,3 +65,23 @@ def test_invite_codes_normalise() -> None:
     for bad in ("ABCD-EFGH-JKMN-PQR", "ABCD-EFGH-JKMN-PQRI", "ABCD EFGH JKMN PQR$"):
         with pytest.raises(InvalidInput, match="malformed"):
             normalise_code(bad)
+
+
+def test_registration_and_room_identity_signatures_must_match() -> None:
+    signer = SigningKey.generate()
+    key = bytes(signer.verify_key)
+    statement = registration_statement(origin="o", invite_code="ABCD", identity_key=key)
+    good = b64encode(signer.sign(statement).signature)
+    verify_registration(origin="o", invite_code="ABCD", identity_key=key, signature_b64=good)
+    with pytest.raises(InvalidInput, match="signature"):
+        verify_registration(origin="o", invite_code="ABCE", identity_key=key, signature_b64=good)
+    room, member, room_key = uuid.UUID(int=1), uuid.UUID(int=2), bytes(range(32))
+    statement = room_identity_statement(
+        origin="o", room_id=str(room), member_id=str(member), room_key=room_key
+    )
+    good = b64encode(signer.sign(statement).signature)
+    verify_room_identity(device_key=key, origin="o", room_id=room, member_id=member,
+                         room_key=room_key, signature_b64=good)  # fmt: skip
+    with pytest.raises(InvalidInput, match="signature"):
+        verify_room_identity(device_key=key, origin="o", room_id=member, member_id=room,
+                             room_key=room_key, signature_b64=good)  # fmt: skip
