@@ -13,7 +13,10 @@ The relay (WebSocket) side is asyncio: :class:`RelayClient` wraps the sans-I/O :
         await relay.send(room_id, "hello")       # X3DH on first use, re-sent until accepted
         async for event in relay.events(): ...   # MessageReceived, MessageAccepted, …
 
-Errors from the server arrive as :class:`ApiError` carrying the problem details.
+The peer's room key is pinned: a `KeyChanged` event (or `crypto.IdentityKeyChanged` from
+:meth:`Peerhaven.start_session`) means another key was refused; the user compares the safety
+number again and calls `accept_key_change`. Errors from the server arrive as :class:`ApiError`
+carrying the problem details; a challenge for another origin as :class:`OriginMismatch`.
 """
 
 from client.api import Peerhaven
@@ -23,7 +26,9 @@ from client.errors import (
     ApiError,
     ClientError,
     FrameError,
+    KeyChangePending,
     NoSessionError,
+    OriginMismatch,
     RelayError,
     UnknownRoomError,
 )
@@ -36,9 +41,11 @@ __all__ = [
     "ClientError",
     "Conversation",
     "FrameError",
+    "KeyChangePending",
     "KeyFolder",
     "Ledger",
     "NoSessionError",
+    "OriginMismatch",
     "Peerhaven",
     "Relay",
     "RelayClient",

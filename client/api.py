@@ -11,7 +11,8 @@ from typing import Any
 
 import httpx
 
-from client.errors import ApiError
+from client.conversation import Conversation
+from client.errors import ApiError, OriginMismatch
 from client.keyfolder import KeyFolder
 from crypto import (
     Envelope,
@@ -22,16 +23,27 @@ from crypto import (
     ReceivedMessage,
     Session,
     SignedPreKey,
-    accept_session,
-    initiate_session,
-    safety_number,
 )
 from crypto.encoding import b64decode, b64encode
 from crypto.statements import login_statement, registration_statement, room_identity_statement
 
-__all__ = ["Peerhaven"]
+__all__ = ["Peerhaven", "origin_of"]
 
 Json = dict[str, Any]
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str | httpx.URL) -> str:
+    """The origin (RFC 6454) of `url`, serialised as a browser does: ``scheme://host[:port]``,
+    lower case, without a default port, path or trailing slash. Raises `ValueError` for a URL
+    that is not absolute http(s)."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in _DEFAULT_PORTS or not parsed.host:
+        raise ValueError("the server address must be an absolute http(s) URL")
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    port = parsed.port
+    suffix = "" if port is None or port == _DEFAULT_PORTS[parsed.scheme] else f":{port}"
+    return f"{parsed.scheme}://{host}{suffix}"
 
 
 def _room(room_id: str | uuid.UUID) -> str:
@@ -41,11 +53,22 @@ def _room(room_id: str | uuid.UUID) -> str:
 class Peerhaven:
     """A device talking to one Peerhaven server."""
 
-    def __init__(self, base_url: str, *, keys: KeyFolder, http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        keys: KeyFolder,
+        http: httpx.Client | None = None,
+        origin: str | None = None,
+    ) -> None:
+        """`origin`: the deployment's public origin, when `base_url` is another address of it
+        (an internal one, behind the load balancer); by default the origin of `base_url`."""
         self.keys = keys
         self.http = http or httpx.Client(base_url=base_url, timeout=30.0)
+        # What this device signs into login, registration and room-identity statements: what
+        # it was configured with, never what a server says (docs/protocol.md §12).
+        self.origin = origin_of(origin or base_url)
         self._token: str | None = None
-        self._origin: str | None = None
 
     def __repr__(self) -> str:
         return f"Peerhaven({str(self.http.base_url)!r}, logged_in={self._token is not None})"
@@ -97,22 +120,32 @@ class Peerhaven:
 
     # -- account -----------------------------------------------------------------------------
 
+    def _challenge(self) -> Json:
+        """A login challenge, refused (before anything is signed) unless it is for
+        :attr:`origin`. Raises :class:`OriginMismatch` or `ApiError`."""
+        challenge: Json = self._call(
+            "POST",
+            "/api/v1/auth/challenges",
+            {"identity_key": b64encode(self.device.public_key)},
+            auth=False,
+        )
+        if challenge.get("origin") != self.origin:
+            raise OriginMismatch()
+        return challenge
+
     def register(self, invite_code: str, *, origin: str | None = None) -> Json:
         """Redeem an invite with this device's identity key (made on first use).
 
-        `origin` is what the server binds into signatures; by default it is asked for.
+        The statement binds :attr:`origin`; a server whose challenge names another origin is
+        refused with :class:`OriginMismatch` before anything is signed. `origin` (the earlier
+        API) may only repeat :attr:`origin`; configure another one in the constructor.
         """
         identity = self.device
-        if origin is None:
-            challenge = self._call(
-                "POST",
-                "/api/v1/auth/challenges",
-                {"identity_key": b64encode(identity.public_key)},
-                auth=False,
-            )
-            origin = str(challenge["origin"])
+        if origin is not None and origin_of(origin) != self.origin:
+            raise OriginMismatch()
+        self._challenge()
         message = registration_statement(
-            origin=origin, invite_code=invite_code, identity_key=identity.public_key
+            origin=self.origin, invite_code=invite_code, identity_key=identity.public_key
         )
         body = {
             "invite_code": invite_code,
@@ -123,17 +156,13 @@ class Peerhaven:
         return me
 
     def login(self) -> Json:
-        """Challenge-response login with the device key; keeps the bearer token in memory."""
+        """Challenge-response login with the device key; keeps the bearer token in memory.
+
+        Raises :class:`OriginMismatch` (nothing signed) for a challenge for another origin."""
         identity = self.device
-        challenge = self._call(
-            "POST",
-            "/api/v1/auth/challenges",
-            {"identity_key": b64encode(identity.public_key)},
-            auth=False,
-        )
-        self._origin = challenge["origin"]
+        challenge = self._challenge()
         message = login_statement(
-            origin=challenge["origin"],
+            origin=self.origin,
             nonce=b64decode(challenge["nonce"], field="nonce", max_length=64),
             identity_key=identity.public_key,
         )
@@ -256,7 +285,7 @@ class Peerhaven:
         re-uses the same keys.
         """
         room_id = _room(room_id)
-        if self._origin is None:
+        if self._token is None:
             raise RuntimeError("log in first")
         details = self.room(room_id)
         store = self.keys.room(room_id)
@@ -270,7 +299,7 @@ class Peerhaven:
         room_key = store.identity.public_key
         if details["me"]["identity_key"] is None:
             statement = room_identity_statement(
-                origin=self._origin,
+                origin=self.origin,
                 room_id=room_id,
                 member_id=details["me"]["member_id"],
                 room_key=room_key,
@@ -309,54 +338,71 @@ class Peerhaven:
         claimed = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/peer-bundle")
         return str(claimed["member_id"]), PreKeyBundle.from_json(claimed["bundle"])
 
-    def start_session(self, room_id: str) -> Session:
-        """Fetch (and so claim) the peer's bundle, verify it, and start X3DH as the initiator."""
+    def conversation(self, room_id: str) -> Conversation:
+        """The room as the relay client sees it: this device's room keys, its sessions and the
+        pinned key of the peer. Persist with ``keys.save_room`` after a change."""
         room_id = _room(room_id)
         store = self._room_store(room_id)
-        peer, bundle = self.claim_peer_bundle(room_id)
-        me = self.room(room_id)["me"]["member_id"]
-        session = initiate_session(
-            store.identity, bundle, room=room_id, device=me, peer_device=peer
+        details = self.room(room_id)
+        peer = details["peer"]
+        return Conversation(
+            room_id, str(details["me"]["member_id"]), str(peer["member_id"]), peer["handle"], store
         )
-        store.sessions[room_id] = session
-        self.keys.save_room(room_id, store)
+
+    def start_session(self, room_id: str) -> Session:
+        """Fetch (and so claim) the peer's bundle, verify it, and start X3DH as the initiator.
+
+        Raises `crypto.IdentityKeyChanged` for a bundle whose identity key is not the one pinned
+        in this room (the offered key is saved; see :meth:`accept_key_change`)."""
+        conversation = self.conversation(room_id)
+        peer, bundle = self.claim_peer_bundle(conversation.room)
+        if peer != conversation.peer:
+            raise RuntimeError("the bundle is not the room peer's")
+        try:
+            session = conversation.start(bundle)
+        finally:
+            self.keys.save_room(conversation.room, conversation.keys)
         return session
 
     def accept_session(self, room_id: str, envelope: Envelope) -> tuple[Session, ReceivedMessage]:
-        """Answer the peer's first (prekey) message; the used one-time prekey is deleted."""
-        room_id = _room(room_id)
-        store = self._room_store(room_id)
-        header = envelope.x3dh
-        if header is None:
+        """Answer the peer's first (prekey) message; the used one-time prekey is deleted.
+
+        Raises `crypto.IdentityKeyChanged` for a handshake whose identity key is not the one
+        pinned in this room, or another `CryptoError`."""
+        if envelope.x3dh is None:
             raise ValueError("not a prekey message")
-        spk = store.signed_prekeys[header.signed_prekey_id]
-        opk_id = header.one_time_prekey_id
-        opk = None if opk_id is None else store.one_time_prekeys[opk_id]
-        me = self.room(room_id)["me"]["member_id"]
-        session, message = accept_session(store.identity, spk, opk, envelope, device=me)
-        if opk_id is not None:
-            del store.one_time_prekeys[opk_id]
-        store.sessions[room_id] = session
-        self.keys.save_room(room_id, store)
+        conversation = self.conversation(room_id)
+        try:
+            message = conversation.decrypt(envelope)
+        finally:
+            self.keys.save_room(conversation.room, conversation.keys)
+        session = conversation.session
+        assert session is not None
         return session, message
 
     def session(self, room_id: str) -> Session | None:
         return self._room_store(_room(room_id)).sessions.get(_room(room_id))
 
     def safety_number(self, room_id: str) -> str:
-        """The 60-digit number both members see for this room (room keys, member ids)."""
-        room_id = _room(room_id)
-        store = self._room_store(room_id)
-        details = self.room(room_id)
-        peer_key = details["peer"]["identity_key"]
-        if peer_key is None:
-            raise RuntimeError("the peer has not joined yet")
-        return safety_number(
-            store.identity.public_key,
-            details["me"]["member_id"],
-            b64decode(peer_key, field="identity_key", length=32, max_length=32),
-            details["peer"]["member_id"],
-        )
+        """The 60-digit number both members see for this room: of the keys the current session
+        uses, never the key the server's room view claims. Raises `RuntimeError` before a
+        session exists."""
+        number = self.conversation(room_id).safety_number()
+        if number is None:
+            raise RuntimeError("no session in this room yet: the safety number comes with it")
+        return number
+
+    def accept_key_change(self, room_id: str) -> None:
+        """The user compared the safety number again and accepts the peer's new key."""
+        conversation = self.conversation(room_id)
+        conversation.accept_key_change()
+        self.keys.save_room(conversation.room, conversation.keys)
+
+    def mark_verified(self, room_id: str) -> None:
+        """The user compared the safety number out of band; a key change clears it."""
+        conversation = self.conversation(room_id)
+        conversation.mark_verified()
+        self.keys.save_room(conversation.room, conversation.keys)
 
     def _room_store(self, room_id: str) -> Keystore:
         store = self.keys.room(room_id)

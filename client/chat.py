@@ -6,6 +6,8 @@ A line is a message to the current room, or a command::
     /offers         pending offers (supporters)      /accept [N]  /decline [N]
     /rooms          your rooms                       /room N      switch to room N
     /safety         the safety number of this room: compare it with your peer out of band
+    /verify         after comparing it: mark this room's key as verified
+    /accept-key     after the peer's key changed and you compared the new number: continue
     /leave          leave this room (it closes)      /quit        leave the chat (the room stays)
 
 Incoming messages print as ``Handle: text``. This module shows plaintext to its own user and
@@ -23,9 +25,11 @@ import httpx
 
 from client.api import Peerhaven
 from client.connection import Disconnected, RelayClient, Stopped
-from client.errors import ApiError, ClientError
+from client.conversation import Conversation
+from client.errors import ApiError, ClientError, KeyChangePending
 from client.events import (
     Connected,
+    KeyChanged,
     MessageReceived,
     Notification,
     SendRejected,
@@ -43,11 +47,20 @@ HELP = """\
 /offers       pending offers (supporters); /accept [N] or /decline [N] answers one
 /rooms        your rooms; /room N switches to room N
 /safety       the safety number of this room: compare it with your peer out of band
+/verify       mark the peer's key as verified, once the numbers matched
+/accept-key   continue with the peer's new key, once you compared the new number
 /leave        leave this room (it closes)
 /quit         end the chat (the room stays open)
 Any other line is a message to the current room."""
 
 Json = dict[str, Any]
+
+KEY_CHANGED = """\
+The security key of {handle} has changed.
+This happens when someone sets up Peerhaven again, but it can also mean that someone is trying
+to come between you. Nothing more is sent in this room for now.
+Verify the safety number again with {handle} by another channel (a call, in person):
+type /safety to see it. If it matches, type /accept-key to continue."""
 
 
 class Chat:
@@ -154,6 +167,10 @@ class Chat:
             await self.switch_room(args)
         elif command == "safety":
             await self.show_safety()
+        elif command == "verify":
+            await self.verify()
+        elif command in ("accept-key", "acceptkey"):
+            await self.accept_key()
         elif command == "leave":
             await self.leave()
         else:
@@ -253,19 +270,60 @@ class Chat:
         self.write(f"You appear to them as {details['me']['handle']}.")
         await self.show_safety(details)
 
+    def _conversation(self) -> Conversation | None:
+        machine = self.relay.relay
+        return None if machine is None or self.room is None else machine.rooms.get(self.room)
+
     async def show_safety(self, details: Json | None = None) -> None:
+        """The number of the keys the session uses (never the server's view of the room)."""
         if self.room is None:
             self.write("(not in a room)")
             return
-        number = self.relay.relay.rooms[self.room].safety_number() if self.relay.relay else None
+        conversation = self._conversation()
+        handle = self.handles.get(self.room, "your peer")
+        if conversation is not None and conversation.key_changed:
+            self.write(KEY_CHANGED.format(handle=handle))
+        number = None if conversation is None else conversation.safety_number()
         if number is None:
             details = details or await self._http(self.api.room, self.room)
             if details["peer"]["identity_key"] is None:
                 self.write("(safety number: your peer has not joined yet; /safety later)")
-                return
-            number = await self._http(self.api.safety_number, self.room)
+            else:
+                self.write("(safety number: it appears with the first message; /safety later)")
+            return
         self.write(f"Safety number: {format_safety_number(number)}")
-        self.write("Compare it with your peer by another channel; if it differs, stop.")
+        if conversation is not None and conversation.verified:
+            self.write("(verified: you compared this number with your peer)")
+        else:
+            self.write(
+                "Compare it with your peer by another channel; if it matches, type /verify. "
+                "If it differs, stop."
+            )
+
+    async def verify(self) -> None:
+        if self.room is None:
+            self.write("(not in a room)")
+            return
+        try:
+            await self.relay.mark_verified(self.room)
+        except ValueError:
+            self.write("(nothing to verify yet: see /safety)")
+            return
+        self.write("(marked as verified; if the key ever changes, you will be asked again)")
+
+    async def accept_key(self) -> None:
+        if self.room is None:
+            self.write("(not in a room)")
+            return
+        try:
+            await self.relay.accept_key_change(self.room)
+        except ValueError:
+            self.write("(the key has not changed)")
+            return
+        self.write(
+            "(the new key is accepted; it is not verified: compare the safety number again "
+            "once the conversation continues, then type /verify)"
+        )
 
     async def leave(self) -> None:
         if self.room is None:
@@ -284,6 +342,11 @@ class Chat:
     async def _send(self, room: str, text: str) -> bool:
         try:
             await self.relay.send(room, text)
+        except KeyChangePending:
+            handle = self.handles.get(room, "your peer")
+            self.write(f"(not sent: the security key of {handle} changed; /safety, then "
+                       "/accept-key if the numbers match)")  # fmt: skip
+            return False
         except ApiError as exc:
             if exc.status != 409:
                 raise
@@ -327,8 +390,11 @@ class Chat:
             text = event.plaintext.decode("utf-8", "replace")
             where = "" if event.room == self.room else f"[room {event.room[:8]}] "
             self.write(f"{where}{event.handle}: {text}")
+        elif isinstance(event, KeyChanged):
+            self.write(KEY_CHANGED.format(handle=event.handle))
         elif isinstance(event, Undecryptable):
-            self.write("(a message could not be decrypted and was skipped)")
+            if event.reason != "IdentityKeyChanged":  # told by KeyChanged instead
+                self.write("(a message could not be decrypted and was skipped)")
         elif isinstance(event, SendRejected):
             self.write(f"(a message was not delivered: {event.code})")
         elif isinstance(event, Disconnected) and not self._offline:

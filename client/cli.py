@@ -38,6 +38,12 @@ KDF = {
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m client", description=__doc__)
     parser.add_argument("--server", default="http://127.0.0.1:8000")
+    parser.add_argument(
+        "--origin",
+        default=None,
+        help="the deployment's public origin, if --server is another address of it; "
+        "what logins sign (default: the origin of --server)",
+    )
     parser.add_argument("--keys", type=Path, required=True, help="folder for sealed keystores")
     parser.add_argument(
         "--kdf",
@@ -168,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     passphrase = os.environ.get("PEERHAVEN_PASSPHRASE") or getpass.getpass("Keystore passphrase: ")
     opslimit, memlimit = KDF[args.kdf]
     keys = KeyFolder(args.keys, passphrase, opslimit=opslimit, memlimit=memlimit)
-    with Peerhaven(args.server, keys=keys) as client:
+    with Peerhaven(args.server, keys=keys, origin=args.origin) as client:
         try:
             if args.command == "chat":
                 client.login()

@@ -178,20 +178,38 @@ class RelayClient:
         """Encrypt and queue `message`; returns its envelope id. Starts X3DH on first use.
 
         The envelope stays in the outbox (and is re-sent after reconnects) until the server has
-        accepted it. Raises `ApiError` if the peer has not joined the room yet.
+        accepted it. Raises `ApiError` if the peer has not joined the room yet, and
+        `KeyChangePending` if the peer's key changed (a `KeyChanged` event tells the user).
         """
         conversation = await self.open_room(room_id)
         plaintext = message.encode("utf-8") if isinstance(message, str) else message
         async with self._lock:
             machine = self._machine
-            if conversation.session is None:
-                _peer, bundle = await asyncio.to_thread(
-                    self.api.claim_peer_bundle, conversation.room
-                )
-                machine.start_session(conversation.room, bundle)
-            envelope = machine.send(conversation.room, plaintext)
-            await self._settle()
+            try:
+                if conversation.session is None and not conversation.key_changed:
+                    _peer, bundle = await asyncio.to_thread(
+                        self.api.claim_peer_bundle, conversation.room
+                    )
+                    machine.start_session(conversation.room, bundle)
+                envelope = machine.send(conversation.room, plaintext)
+            finally:
+                await self._settle()  # a refused bundle changed the pin: keep it, tell the user
         return envelope.message_id
+
+    async def accept_key_change(self, room_id: str) -> None:
+        """The user compared the safety number again and accepts the peer's new key (see
+        `Relay.accept_key_change`)."""
+        conversation = await self.open_room(room_id)
+        async with self._lock:
+            self._machine.accept_key_change(conversation.room)
+            await self._settle()
+
+    async def mark_verified(self, room_id: str) -> None:
+        """The user compared the safety number out of band (see `Relay.mark_verified`)."""
+        conversation = await self.open_room(room_id)
+        async with self._lock:
+            self._machine.mark_verified(conversation.room)
+            await self._settle()
 
     async def sync(self) -> None:
         """Ask the server again for anything pending; a `SyncDone` event marks the end."""

@@ -8,6 +8,11 @@ start X3DH at the same moment, each accepts the other's handshake and the two wo
 end up speaking different sessions; keeping the previous one and promoting whichever session
 the peer's messages decrypt with makes the pair converge (as libsignal does with archived
 session states).
+
+The peer's room identity key is pinned (`crypto.PeerPin`, in the room keystore; docs/protocol.md
+§7.2): the first session trusts it, and a bundle or handshake with another key is refused with
+`crypto.IdentityKeyChanged` before any session is made. Only the user can `accept_key_change`
+(after comparing the safety number again); a key change clears `verified`.
 """
 
 from __future__ import annotations
@@ -60,11 +65,50 @@ class Conversation:
         previous = self.keys.sessions.pop(self._previous)
         self._install(previous)
 
+    # -- the peer's key -----------------------------------------------------------------------
+
+    @property
+    def key_changed(self) -> bool:
+        """A bundle or handshake with another identity key was refused; until the user calls
+        :meth:`accept_key_change`, nothing new is sent (`client.relay` refuses)."""
+        return self.keys.peer.changed
+
+    @property
+    def verified(self) -> bool:
+        """The user compared the safety number of the pinned key (:meth:`mark_verified`)."""
+        return self.keys.peer.verified
+
+    def mark_verified(self) -> None:
+        """Record that the user compared the safety number. Raises `ValueError` without a
+        session or while a key change waits for a decision."""
+        if self.session is None:
+            raise ValueError("no session yet: there is no safety number to verify")
+        self.keys.peer.mark_verified()
+
+    def accept_key_change(self) -> None:
+        """The user acknowledged the new key: pin it (not verified), drop the sessions with
+        the old one. The peer's next handshake (or the next bundle) with it is accepted.
+        Raises `ValueError` when no change is waiting."""
+        key = self.keys.peer.accept()
+        for name in (self.room, self._previous):
+            found = self.keys.sessions.get(name)
+            if found is not None and found.peer_identity_key != key:
+                del self.keys.sessions[name]
+        if self.room not in self.keys.sessions and self._previous in self.keys.sessions:
+            self.keys.sessions[self.room] = self.keys.sessions.pop(self._previous)
+
+    # -- sessions ------------------------------------------------------------------------------
+
     def start(self, bundle: PreKeyBundle) -> Session:
-        """Start X3DH as the initiator with the peer's (verified) bundle."""
+        """Start X3DH as the initiator with the peer's (verified) bundle.
+
+        Raises `IdentityKeyChanged` (the key is recorded as offered; nothing else changes)
+        for a bundle whose identity key is not the pinned one."""
+        self.keys.peer.check(bundle.identity_key)
         session = initiate_session(
             self.keys.identity, bundle, room=self.room, device=self.me, peer_device=self.peer
         )
+        self.keys.peer.trust(bundle.identity_key)
         self._install(session)
         return session
 
@@ -79,7 +123,9 @@ class Conversation:
         """Decrypt with the session the peer used, accepting a new handshake if need be.
 
         Raises `DecryptionError` (or another `CryptoError`): nothing is kept then, except that a
-        `FrankingError` has consumed its message key (the caller persists either way).
+        `FrankingError` has consumed its message key, and `IdentityKeyChanged` (an authentic
+        handshake with another key than the pinned one) has recorded the offered key; the caller
+        persists either way.
         """
         if envelope.room != self.room or envelope.sender != self.peer:
             raise DecryptionError()
@@ -113,14 +159,21 @@ class Conversation:
         opk = None if opk_id is None else self.keys.one_time_prekeys.get(opk_id)
         if spk is None or (opk_id is not None and opk is None):
             raise InvalidKeyError("the envelope names a prekey this room no longer holds")
+        pin = self.keys.peer
         session, message = accept_session(self.keys.identity, spk, opk, envelope, device=self.me)
+        # Checked once the handshake authenticated (its sender holds the key it names), so a
+        # forged header cannot raise the warning; the session and the message are discarded
+        # and the one-time prekey kept: nothing of the refused handshake is used.
+        pin.check(header.identity_key)
         if opk_id is not None:
             del self.keys.one_time_prekeys[opk_id]  # a second handshake on it must fail
+        pin.trust(header.identity_key)
         self._install(session)
         return message
 
     def safety_number(self) -> str | None:
-        """The 60-digit number for this room's session keys, or None before any session."""
+        """The 60-digit number of the keys the current session uses (never the server's view
+        of the room), or None before any session."""
         session = self.session
         if session is None:
             return None

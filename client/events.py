@@ -12,6 +12,7 @@ from typing import Any
 __all__ = [
     "Connected",
     "Event",
+    "KeyChanged",
     "MessageAccepted",
     "MessageReceived",
     "Notification",
@@ -76,6 +77,16 @@ class RoomNeeded:
 
 
 @dataclass(frozen=True)
+class KeyChanged:
+    """The peer's identity key in `room` is not the pinned one: a bundle or handshake with the
+    new key was refused. Tell the user, calmly, to compare the safety number again; nothing is
+    sent in the room until they accept the change (`accept_key_change`)."""
+
+    room: str
+    handle: str
+
+
+@dataclass(frozen=True)
 class Notification:
     event: str
     data: dict[str, Any]
@@ -101,6 +112,7 @@ Event = (
     | SendRejected
     | Undecryptable
     | RoomNeeded
+    | KeyChanged
     | Notification
     | ServerError
     | ProtocolViolation

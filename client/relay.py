@@ -30,10 +30,17 @@ from dataclasses import dataclass
 from enum import Enum
 
 from client.conversation import Conversation
-from client.errors import FrameError, NoSessionError, RelayError, UnknownRoomError
+from client.errors import (
+    FrameError,
+    KeyChangePending,
+    NoSessionError,
+    RelayError,
+    UnknownRoomError,
+)
 from client.events import (
     Connected,
     Event,
+    KeyChanged,
     MessageAccepted,
     MessageReceived,
     Notification,
@@ -61,7 +68,7 @@ from client.frames import (
     sync_frame,
 )
 from client.ledger import Failure, FrankedMessage, Ledger, Outgoing, RoomInfo
-from crypto import CryptoError, Envelope, PreKeyBundle
+from crypto import CryptoError, Envelope, IdentityKeyChanged, PreKeyBundle
 from crypto.relay import is_final_send_error
 
 __all__ = ["Changes", "Relay", "State"]
@@ -135,9 +142,34 @@ class Relay:
             self._fail(frame, reason)
 
     def start_session(self, room: str, bundle: PreKeyBundle) -> None:
-        """Start X3DH in `room` with the peer's bundle (claimed over HTTP by the caller)."""
-        self._room(room).start(bundle)
-        self._dirty_rooms.add(_canonical(room))
+        """Start X3DH in `room` with the peer's bundle (claimed over HTTP by the caller).
+
+        Raises :class:`KeyChangePending` (after a :class:`KeyChanged` event; persist the
+        changes) for a bundle whose identity key is not the pinned one, or while a change
+        waits for the user."""
+        conversation = self._room(room)
+        if conversation.key_changed:
+            raise KeyChangePending(conversation.room)
+        self._dirty_rooms.add(conversation.room)  # the pin may change either way
+        try:
+            conversation.start(bundle)
+        except IdentityKeyChanged:
+            self._events.append(KeyChanged(conversation.room, conversation.handle))
+            raise KeyChangePending(conversation.room) from None
+
+    def accept_key_change(self, room: str) -> None:
+        """The user compared the safety number again and accepts the peer's new key.
+        Raises `ValueError` when no change is waiting."""
+        conversation = self._room(room)
+        conversation.accept_key_change()
+        self._dirty_rooms.add(conversation.room)
+
+    def mark_verified(self, room: str) -> None:
+        """The user compared the safety number out of band. Raises `ValueError` without a
+        session or while a key change waits."""
+        conversation = self._room(room)
+        conversation.mark_verified()
+        self._dirty_rooms.add(conversation.room)
 
     def _room(self, room: str) -> Conversation:
         found = self.rooms.get(_canonical(room))
@@ -169,10 +201,13 @@ class Relay:
     def send(self, room: str, plaintext: bytes) -> Envelope:
         """Encrypt `plaintext` for `room` and put it in the outbox.
 
-        Raises :class:`UnknownRoomError`, :class:`NoSessionError` (start a session first) or
+        Raises :class:`UnknownRoomError`, :class:`KeyChangePending` (the user must accept the
+        peer's new key first), :class:`NoSessionError` (start a session first) or
         `crypto.LimitError` for a message over 64 KiB.
         """
         conversation = self._room(room)
+        if conversation.key_changed:
+            raise KeyChangePending(conversation.room)
         if conversation.session is None:
             raise NoSessionError(conversation.room)
         envelope = conversation.encrypt(plaintext)
@@ -276,8 +311,14 @@ class Relay:
             self._acks.append(frame.id)
             return
         self._dirty_rooms.add(room)  # even a failure may consume a key (FrankingError)
+        was_changed = conversation.key_changed
         try:
             message = conversation.decrypt(envelope)
+        except IdentityKeyChanged:
+            self._fail(frame, "IdentityKeyChanged")
+            if not was_changed:  # one warning per change, not one per refused message
+                self._events.append(KeyChanged(room, conversation.handle))
+            return
         except (CryptoError, ValueError) as exc:
             self._fail(frame, type(exc).__name__)
             return

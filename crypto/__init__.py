@@ -6,7 +6,8 @@ specs: :mod:`crypto.statements` (what a device signs, invite-code normalisation)
 :mod:`crypto.encoding` (base64url, length prefixes) and :mod:`crypto.relay` (the relay's error
 and close codes).
 Clients use :func:`initiate_session`, :func:`accept_session`, :class:`Session`,
-:class:`Envelope`, :func:`safety_number` and :class:`Keystore`. See ``docs/protocol.md``.
+:class:`Envelope`, :func:`safety_number`, :class:`Keystore` and :class:`PeerPin` (the peer's
+pinned key). See ``docs/protocol.md``.
 """
 
 from .envelope import (
@@ -21,6 +22,7 @@ from .errors import (
     DecodeError,
     DecryptionError,
     FrankingError,
+    IdentityKeyChanged,
     InvalidKeyError,
     KeystoreError,
     LimitError,
@@ -42,6 +44,7 @@ from .keys import (
     verify_with_domain,
 )
 from .keystore import Keystore
+from .pinning import PeerPin
 from .session import ReceivedMessage, Session, accept_session, initiate_session
 
 __all__ = [
@@ -55,12 +58,14 @@ __all__ = [
     "Envelope",
     "EnvelopeType",
     "FrankingError",
+    "IdentityKeyChanged",
     "IdentityKeyPair",
     "InvalidKeyError",
     "Keystore",
     "KeystoreError",
     "LimitError",
     "OneTimePreKey",
+    "PeerPin",
     "PreKeyBundle",
     "ReceivedMessage",
     "ReplayError",

@@ -124,8 +124,16 @@ class Envelope:
 
     @classmethod
     def decode(cls, data: bytes | str) -> Envelope:
-        """Parse a wire envelope. Raises :class:`DecodeError` with a clear message."""
-        raw = data.encode("utf-8") if isinstance(data, str) else data
+        """Parse a wire envelope (bytes, or the text of a relay frame). Raises only
+        :class:`DecodeError`, with a clear message that never quotes the input."""
+        if isinstance(data, str):
+            # A wire envelope is ASCII. Checked before encoding: a str from json.loads may hold a
+            # lone surrogate, which has no UTF-8 form (str.encode would raise UnicodeEncodeError).
+            if not data.isascii():
+                raise DecodeError("envelope: not valid ASCII JSON")
+            raw: object = data.encode("ascii")
+        else:
+            raw = data
         if not isinstance(raw, bytes):
             raise DecodeError("envelope: expected bytes or str")
         if len(raw) > MAX_ENVELOPE_BYTES:

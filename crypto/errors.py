@@ -26,6 +26,7 @@ __all__ = [
     "DecodeError",
     "DecryptionError",
     "FrankingError",
+    "IdentityKeyChanged",
     "InvalidKeyError",
     "KeystoreError",
     "LimitError",
@@ -97,6 +98,17 @@ class ReportError(CryptoError):
     """A reported message (plaintext + franking key) does not match its server tag."""
 
     def __init__(self, message: str = "report does not match the franking tag") -> None:
+        super().__init__(message)
+
+
+class IdentityKeyChanged(CryptoError):
+    """A bundle or handshake names another identity key than the one pinned for the peer.
+
+    Nothing was created and no prekey was used; the pin now records the key as *offered*
+    (:class:`crypto.pinning.PeerPin`), for the user to compare the safety number and decide.
+    """
+
+    def __init__(self, message: str = "the peer's identity key changed") -> None:
         super().__init__(message)
 
 

@@ -9,12 +9,16 @@ A case in the file::
     {"name": "...", "input": INPUT, "error": "DecodeError", "message": "<exact str(error)>"}
 
     INPUT = {"text": s}                        the UTF-8 bytes of s
+          | {"string": s}                      s itself, decoded as a string (what a relay
+                                               frame's ``envelope`` is after JSON parsing); it
+                                               may hold a lone surrogate, which has no UTF-8
           | {"hex": h}                         bytes that are not UTF-8
           | {"prefix": s, "repeat": u, "times": n, "suffix": t}
                                                s + u·n + t (prefix and suffix optional), so a
                                                100 kB input stays a line in the file
 
-Both sides decode the *bytes* and must raise the named class with exactly that message.
+Both sides decode the *bytes* (or the string) and must raise the named class with exactly that
+message. The file is written ASCII-only (``\\uXXXX`` escapes), so a lone surrogate survives.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from .encoding import b64encode
 from .envelope import Envelope
 from .errors import DecodeError
 
-__all__ = ["envelope_rejections", "input_bytes"]
+__all__ = ["envelope_rejections", "input_bytes", "input_value"]
 
 Json = dict[str, Any]
 Edit = Callable[[Json], None]
@@ -117,11 +121,23 @@ _RAW: list[tuple[str, Json]] = [
     ("nested too deep", {"repeat": "[", "times": 5000}),
     ("huge number", {"prefix": '{"v":', "repeat": "9", "times": 5000, "suffix": "}"}),
     ("whitespace around", {"text": ' {"v" : 2} '}),
+    # Strings: a hostile server's frame may carry "\ud800" (valid JSON, no UTF-8 form).
+    ("lone surrogate string", {"string": "\ud800"}),
+    ("lone surrogate inside a string", {"string": '{"v":1,"room":"\udfff"}'}),
+    ("non-ASCII string", {"string": '{"v":1,"room":"é"}'}),
 ]
 
 
+def input_value(spec: Json) -> bytes | str:
+    """What to hand :meth:`Envelope.decode` for an ``input`` object: a string for
+    ``{"string": s}``, bytes otherwise."""
+    if "string" in spec:
+        return str(spec["string"])
+    return input_bytes(spec)
+
+
 def input_bytes(spec: Json) -> bytes:
-    """The bytes an ``input`` object stands for."""
+    """The bytes a ``text``, ``hex`` or ``repeat`` input stands for."""
     if "hex" in spec:
         return bytes.fromhex(str(spec["hex"]))
     if "repeat" in spec:
@@ -133,7 +149,7 @@ def input_bytes(spec: Json) -> bytes:
 
 def _case(name: str, spec: Json) -> Json:
     try:
-        Envelope.decode(input_bytes(spec))
+        Envelope.decode(input_value(spec))
     except DecodeError as exc:
         return {"name": name, "input": spec, "error": "DecodeError", "message": str(exc)}
     raise AssertionError(f"envelope rejection case {name!r} decoded")

@@ -26,7 +26,7 @@ from .envelope import (
     envelope_associated_data,
     validate_id,
 )
-from .errors import DecodeError, DecryptionError, FrankingError, LimitError
+from .errors import DecodeError, DecryptionError, FrankingError, InvalidKeyError, LimitError
 from .franking import FRANKING_KEY_BYTES, commit, new_franking_key, verify_commitment
 from .keys import IdentityKeyPair, OneTimePreKey, PreKeyBundle, SignedPreKey
 from .ratchet import DoubleRatchet
@@ -183,7 +183,7 @@ class Session:
                 signed_prekey_id=raw["spk"],
                 one_time_prekey_id=raw.get("opk"),
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, InvalidKeyError):
             raise DecodeError("session state: malformed handshake") from None
         return cls(
             DoubleRatchet.from_json(obj.get("ratchet"), rng=rng),

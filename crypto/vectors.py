@@ -397,7 +397,8 @@ def build_vectors() -> dict[str, Any]:
 
 
 def main() -> None:
-    json.dump(build_vectors(), sys.stdout, indent=2, ensure_ascii=False)
+    # ASCII only: the rejection table holds lone surrogates, which have no UTF-8 form.
+    json.dump(build_vectors(), sys.stdout, indent=2, ensure_ascii=True)
     sys.stdout.write("\n")
 
 

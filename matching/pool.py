@@ -3,9 +3,10 @@
 One row per supporter; hard constraints are bit tests and comparisons over whole columns, the
 score of the survivors is a handful of vector operations (the same arithmetic as
 :func:`matching.score.explain`). Changing one supporter's load, availability or record costs
-O(1) (plus the row's own bits), so the server can keep one pool per worker and update it as
-offers are accepted and rooms close. The pool is not thread-safe: the caller serialises updates
-and reservations.
+O(1) (plus the row's own bits), adding one is amortised O(1) (the columns grow by doubling) and
+removing one moves the last row into its place, so the server can keep one pool per worker and
+update it as offers are accepted and rooms close. The pool is not thread-safe: the caller
+serialises updates and reservations.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +35,21 @@ _WEEK_US = WEEK // timedelta(microseconds=1)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+
+# The one-dimensional columns and their types; `language_bits` (words x rows) is kept apart.
+_COLUMNS: tuple[tuple[str, type[np.generic]], ...] = (
+    ("institution", np.int32),
+    ("network", np.int32),
+    ("specialty", np.int32),
+    ("years", np.float64),
+    ("topic_bits", np.uint64),
+    ("hour_bits", np.uint64),
+    ("accepting", np.bool_),
+    ("load", np.int32),
+    ("cap", np.int32),
+    ("weekly_gate", np.int64),
+    ("open", np.bool_),  # accepting and under the concurrent cap
+)
 
 
 def to_micros(moment: datetime) -> int:
@@ -69,6 +86,20 @@ class SupporterPool:
     :class:`~matching.errors.UnknownSpecialty` for a specialty outside the taxonomy.
     """
 
+    # One entry per row (see _COLUMNS); read-only for callers.
+    institution: npt.NDArray[np.int32]
+    network: npt.NDArray[np.int32]
+    specialty: npt.NDArray[np.int32]
+    years: FloatArray
+    topic_bits: npt.NDArray[np.uint64]
+    hour_bits: npt.NDArray[np.uint64]
+    accepting: npt.NDArray[np.bool_]
+    load: npt.NDArray[np.int32]
+    cap: npt.NDArray[np.int32]
+    weekly_gate: IntArray
+    open: npt.NDArray[np.bool_]
+    language_bits: npt.NDArray[np.uint64]
+
     def __init__(self, supporters: Iterable[Supporter], *, taxonomy: Taxonomy | None = None):
         self.taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
         records = list(supporters)
@@ -79,18 +110,13 @@ class SupporterPool:
         self._networks: dict[str, int] = {}
         self._languages: dict[str, int] = {}
         self._blocked_by: dict[str, set[int]] = {}
-        self.institution = np.zeros(n, dtype=np.int32)
-        self.network = np.zeros(n, dtype=np.int32)
-        self.specialty = np.zeros(n, dtype=np.int32)
-        self.years = np.zeros(n, dtype=np.float64)
-        self.language_bits = np.zeros((1, n), dtype=np.uint64)
-        self.topic_bits = np.zeros(n, dtype=np.uint64)
-        self.hour_bits = np.zeros(n, dtype=np.uint64)
-        self.accepting = np.zeros(n, dtype=bool)
-        self.load = np.zeros(n, dtype=np.int32)
-        self.cap = np.zeros(n, dtype=np.int32)
-        self.weekly_gate = np.zeros(n, dtype=np.int64)
-        self.open = np.zeros(n, dtype=bool)  # accepting and under the concurrent cap
+        # Columns are views of the first len(self) rows of larger buffers, so adding a row is
+        # amortised O(1); every row beyond len(self) is zero.
+        self._buffers: dict[str, npt.NDArray[Any]] = {
+            name: np.zeros(n, dtype=dtype) for name, dtype in _COLUMNS
+        }
+        self._language_buffer = np.zeros((1, n), dtype=np.uint64)
+        self._view(n)
         for row, supporter in enumerate(records):
             if supporter.supporter_id in self._row:
                 raise InvalidSupporter(f"duplicate supporter id {supporter.supporter_id!r}")
@@ -141,23 +167,47 @@ class SupporterPool:
     # -- updating ----------------------------------------------------------------------------
 
     def put(self, supporter: Supporter) -> None:
-        """Add a supporter, or replace the record with the same id.
-
-        Replacing touches one row; adding copies the columns (O(n)), so add in bulk through the
-        constructor where possible.
-        """
+        """Add a supporter, or replace the record with the same id. Either touches one row
+        (adding is amortised O(1))."""
         row = self._row.get(supporter.supporter_id)
         if row is None:
             row = len(self._records)
-            self._grow()
+            self._grow(row + 1)
             self._records.append(supporter)
             self._row[supporter.supporter_id] = row
         else:
-            old = self._records[row]
-            for requester in old.blocked_requester_ids:
-                self._blocked_by.get(requester, set()).discard(row)
+            self._unblock(row)
             self._records[row] = supporter
         self._write(row, supporter)
+
+    def remove(self, supporter_id: str) -> Supporter:
+        """Take a supporter out of the pool and return their last record; raises
+        :class:`UnknownSupporter`.
+
+        The last row moves into the freed one, so rows (and the pool order that breaks ties)
+        of other supporters may change; ids never do.
+        """
+        row = self.row(supporter_id)
+        removed = self._records[row]
+        self._unblock(row)
+        last = len(self._records) - 1
+        if row != last:
+            moved = self._records[last]
+            self._unblock(last)
+            for buffer in self._buffers.values():
+                buffer[row] = buffer[last]
+            self._language_buffer[:, row] = self._language_buffer[:, last]
+            self._records[row] = moved
+            self._row[moved.supporter_id] = row
+            for requester in moved.blocked_requester_ids:
+                self._blocked_by.setdefault(requester, set()).add(row)
+        for buffer in self._buffers.values():
+            buffer[last] = 0
+        self._language_buffer[:, last] = 0
+        self._records.pop()
+        del self._row[supporter_id]
+        self._view(last)
+        return removed
 
     def record_assignment(self, supporter_id: str, *, at: datetime) -> Supporter:
         """Count a new assignment starting ``at``: load + 1 and one more in the weekly window.
@@ -190,25 +240,45 @@ class SupporterPool:
         self.put(updated)
         return updated
 
-    def _grow(self) -> None:
-        for name in (
-            "institution", "network", "specialty", "years", "topic_bits", "hour_bits",
-            "accepting", "load", "cap", "weekly_gate", "open",
-        ):
-            column = getattr(self, name)
-            setattr(self, name, np.concatenate([column, np.zeros(1, dtype=column.dtype)]))
-        self.language_bits = np.concatenate(
-            [self.language_bits, np.zeros((self.language_bits.shape[0], 1), np.uint64)], axis=1
-        )
+    def _unblock(self, row: int) -> None:
+        for requester in self._records[row].blocked_requester_ids:
+            rows = self._blocked_by.get(requester)
+            if rows is not None:
+                rows.discard(row)
+                if not rows:
+                    del self._blocked_by[requester]
+
+    def _view(self, n: int) -> None:
+        # The public columns: the first n rows of each buffer (views, not copies).
+        self._n = n
+        for name, _dtype in _COLUMNS:
+            setattr(self, name, self._buffers[name][:n])
+        self.language_bits = self._language_buffer[:, :n]
+
+    def _grow(self, n: int) -> None:
+        capacity = self._language_buffer.shape[1]
+        if n > capacity:
+            capacity = max(n, 2 * capacity, 16)
+            for name, buffer in self._buffers.items():
+                bigger = np.zeros(capacity, dtype=buffer.dtype)
+                bigger[: len(buffer)] = buffer
+                self._buffers[name] = bigger
+            words = self._language_buffer.shape[0]
+            language = np.zeros((words, capacity), dtype=np.uint64)
+            language[:, : self._language_buffer.shape[1]] = self._language_buffer
+            self._language_buffer = language
+        self._view(n)
 
     def _language_bit(self, code: str) -> tuple[int, int]:
         bit = self._languages.setdefault(code, len(self._languages))
         word = bit // 64
-        if word >= self.language_bits.shape[0]:
+        if word >= self._language_buffer.shape[0]:
             extra = np.zeros(
-                (word + 1 - self.language_bits.shape[0], self.language_bits.shape[1]), np.uint64
+                (word + 1 - self._language_buffer.shape[0], self._language_buffer.shape[1]),
+                np.uint64,
             )
-            self.language_bits = np.concatenate([self.language_bits, extra])
+            self._language_buffer = np.concatenate([self._language_buffer, extra])
+            self.language_bits = self._language_buffer[:, : self._n]
         return word, bit % 64
 
     def _write(self, row: int, s: Supporter) -> None:
@@ -246,9 +316,7 @@ class SupporterPool:
             mask = hit if mask is None else mask | hit
         return mask
 
-    def feasible_rows(
-        self, request: SupportRequest, *, now: datetime, policy: Policy
-    ) -> IntArray:
+    def feasible_rows(self, request: SupportRequest, *, now: datetime, policy: Policy) -> IntArray:
         """Rows that break no hard constraint for ``request`` at ``now`` (ascending)."""
         now_us = to_micros(now)
         spec = self.taxonomy.index(request.specialty)
@@ -282,9 +350,7 @@ class SupporterPool:
         row = taxonomy.similarity_matrix[taxonomy.index(request.specialty)]
         return np.asarray(row[self.specialty[rows]], dtype=np.float64)
 
-    def scores(
-        self, request: SupportRequest, rows: IntArray, *, policy: Policy
-    ) -> FloatArray:
+    def scores(self, request: SupportRequest, rows: IntArray, *, policy: Policy) -> FloatArray:
         """Scores of ``rows`` for ``request``: the arithmetic of :func:`matching.score.explain`.
 
         ``rows`` must come from :meth:`feasible_rows` (feasible rows have a non-zero cap).

@@ -36,6 +36,7 @@ from server.platform.sessions import PubSubSessions
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
+from server.support.roster import Roster
 
 __all__ = ["create_app", "create_app_from_env", "uvicorn_options"]
 
@@ -49,18 +50,21 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
+    metrics = Metrics()
+    connections = ConnectionCounter(settings.ws_connections_per_account)
+    metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
     state = AppState(
         settings=settings,
         db=db,
         keys=keys,
-        metrics=Metrics(),
+        metrics=metrics,
         clock=clock,
         auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
         registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
         end_sessions=PubSubSessions(pubsub),
-        connections=ConnectionCounter(settings.ws_connections_per_account),
+        connections=connections,
         unauthenticated=ConnectionCounter(settings.ws_unauthenticated_per_address),
         writes=MailboxWriter(
             db,
@@ -69,7 +73,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             clock=clock,
             max_batch=settings.relay_max_batch,
             publish=pubsub.publish_many,
+            metrics=metrics,
         ),
+        roster=Roster(db, pubsub, clock=clock, metrics=metrics),
     )
 
     @asynccontextmanager
@@ -77,9 +83,14 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         # Here, not earlier: uvicorn has configured its loggers by now.
         protect_logs(protocol_log_interval=settings.ws_protocol_log_interval_seconds)
         await pubsub.start()
+        await state.roster.start()
+        if settings.match_pool_warm:
+            state.roster.warm()
         if settings.relay_group_commit:
             state.writes.start()
-        jobs = periodic_jobs(state.db, settings=settings, clock=clock, notify=state.notify)
+        jobs = periodic_jobs(
+            state.db, settings=settings, clock=clock, notify=state.notify, source=state.roster
+        )
         for job in jobs:
             job.start()
         try:
@@ -88,6 +99,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             for job in jobs:
                 await job.stop()
             await state.writes.stop()
+            await state.roster.stop()
             await pubsub.stop()
             await state.db.dispose()
 

@@ -64,6 +64,17 @@ class Settings(BaseSettings):
         default=5.0, ge=0, le=3600, description="How often expired offers move on; 0 disables."
     )
     match_candidates: int = Field(default=5, ge=1, le=100)
+    match_pool_warm: bool = Field(
+        default=True,
+        description="Build every network's supporter pool at startup (else on first use).",
+    )
+    match_pool_refresh_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="Rebuild the in-memory supporter pools this often, a safety net for "
+        "changes made outside the server (e.g. by hand in the database); 0: never.",
+    )
     batch_window_seconds: float = Field(
         default=0.0,
         ge=0,

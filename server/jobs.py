@@ -1,4 +1,5 @@
-"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, and housekeeping
+"""The app's periodic jobs: the matchmaker's offer sweeper and batch window, the supporter pools'
+refresh, and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
 report window, used or expired login challenges and tokens)."""
 
@@ -15,6 +16,7 @@ from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
 from server.support import matchmaker
+from server.support.roster import Roster
 
 __all__ = ["periodic_jobs", "sweep"]
 
@@ -39,16 +41,26 @@ def periodic_jobs(
     settings: Settings,
     clock: Callable[[], datetime],
     notify: Notifier = SILENT,
+    source: Roster | None = None,
 ) -> list[Periodic]:
     """Every job the settings turn on (an interval of 0 turns one off)."""
     jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
         ("offer-sweeper", settings.offer_sweep_seconds,
-         lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify)),
+         lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify,
+                                       source=source)),
         ("batch-window", settings.batch_window_seconds,
-         lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify)),
+         lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify,
+                                              source=source)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip
+    if source is not None:
+        roster = source
+
+        async def refresh(_now: datetime) -> None:
+            roster.rebuild()
+
+        jobs.append(("pool-refresh", settings.match_pool_refresh_seconds, refresh))
     return [
         Periodic(name, run, clock=clock, interval=interval)
         for name, interval, run in jobs

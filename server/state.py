@@ -17,6 +17,7 @@ from server.platform.sessions import SessionEnder
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
+from server.support.roster import Roster
 
 __all__ = ["AppState"]
 
@@ -36,6 +37,7 @@ class AppState:
     connections: ConnectionCounter
     unauthenticated: ConnectionCounter
     writes: MailboxWriter
+    roster: Roster
 
     @property
     def relay(self) -> RelayContext:

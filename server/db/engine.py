@@ -10,7 +10,10 @@ from typing import Any, Literal
 from sqlalchemy import event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.db.changes import Changes
 
 __all__ = ["Database", "sqlite_path"]
 
@@ -41,6 +44,8 @@ class Database:
     SQLite runs in WAL mode with `synchronous=FULL` by default: every commit is on disk before it
     is acknowledged. `NORMAL` skips that fsync (a commit survives a crash of the process, not of
     the machine) and is much faster; see docs/performance.md.
+
+    `changes` announces what committed transactions touched (see `server.db.changes`).
     """
 
     def __init__(
@@ -59,8 +64,15 @@ class Database:
         )
         if url.startswith("sqlite"):
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+        # A session class of our own, so commit hooks are this database's and no one else's.
+        self.changes = Changes()
+        session_class = type("DatabaseSession", (Session,), {})
+        self.changes.install(session_class)
         self._sessions = async_sessionmaker(
-            self.engine, class_=AsyncSession, expire_on_commit=False
+            self.engine,
+            class_=AsyncSession,
+            expire_on_commit=False,
+            sync_session_class=session_class,
         )
 
     @asynccontextmanager

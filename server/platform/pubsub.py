@@ -9,6 +9,10 @@ Backends are chosen by URL, as in encode/broadcaster: `memory://` (one process) 
 What travels: plain frames (`bytes`, forwarded as they are: `notify`), `Sequenced` deliveries
 (a `deliver` frame with the recipient's mailbox seq, so a socket can keep them in order and see a
 gap), and `Control` messages for the sockets themselves (never forwarded: "end this session").
+
+Besides inboxes per account, there are topics every worker hears (`broadcast` / `listen`), for
+small "this changed" notes between workers' caches (e.g. the supporter pool), on a channel of
+their own. A listener gets `RESYNC` when notes may have been lost, as an inbox does.
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class PubSub(Protocol):
         """Publish in order, in one round trip where the backend can."""
 
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]: ...
+    async def broadcast(self, topic: str, message: bytes) -> None: ...
+    def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]: ...
 
 
 class _Fanout:
@@ -160,6 +166,7 @@ class MemoryPubSub:
 
     def __init__(self, *, inbox_size: int = 256) -> None:
         self._fanout = _Fanout(inbox_size)
+        self._topics = _Fanout(inbox_size)
 
     async def start(self) -> None:
         return None
@@ -177,15 +184,23 @@ class MemoryPubSub:
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
         return self._fanout.subscribe(account)
 
+    async def broadcast(self, topic: str, message: bytes) -> None:
+        self._topics.dispatch(topic, message)
+
+    def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]:
+        return self._topics.subscribe(topic)
+
 
 class RedisPubSub:
     """Across workers: every message goes through one Redis channel to every worker."""
 
     CHANNEL = "peerhaven:relay"
+    TOPICS = "peerhaven:topics"  # notes between workers' caches, apart from the relay's traffic
 
     def __init__(self, url: str, *, inbox_size: int = 256, retry_seconds: float = 0.5) -> None:
         self._client = aioredis.from_url(url)
         self._fanout = _Fanout(inbox_size)
+        self._topics = _Fanout(inbox_size)
         self._retry_seconds = retry_seconds
         self._reader: asyncio.Task[None] | None = None
         self._recovery: asyncio.Task[None] | None = None
@@ -210,7 +225,16 @@ class RedisPubSub:
         await self.publish_many([(account, message)])
 
     async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
-        payloads = [_encode(account, message) for account, message in messages]
+        await self._publish(self.CHANNEL, [_encode(account, m) for account, m in messages])
+
+    async def broadcast(self, topic: str, message: bytes) -> None:
+        payload = json.dumps({"to": topic, "m": message.decode()}).encode()
+        await self._publish(self.TOPICS, [payload])
+
+    def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]:
+        return self._topics.subscribe(topic)
+
+    async def _publish(self, channel: str, payloads: Sequence[bytes]) -> None:
         if not payloads:
             return
         # Twice: a connection that went stale while Redis restarted fails once, then the pool
@@ -220,7 +244,7 @@ class RedisPubSub:
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
                     for payload in payloads:
-                        pipe.publish(self.CHANNEL, payload)
+                        pipe.publish(channel, payload)
                     await pipe.execute()
                 return
             except (RedisError, OSError) as exc:
@@ -247,28 +271,36 @@ class RedisPubSub:
             try:
                 async with self._subscription() as messages:
                     # Whatever was published while we were not subscribed is only in the mailbox.
-                    self._fanout.resync_all()
+                    self._resync_all()
                     self._subscribed.set()
-                    async for raw in messages:
+                    async for channel, raw in messages:
                         if raw == _RESYNC_ALL:
-                            self._fanout.resync_all()
+                            self._resync_all()
                             continue
-                        self._fanout.dispatch(*_decode(raw))
+                        if channel == self.TOPICS.encode():
+                            note = json.loads(raw)
+                            self._topics.dispatch(note["to"], note["m"].encode())
+                        else:
+                            self._fanout.dispatch(*_decode(raw))
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
                 log.warning("redis subscription lost (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(self._retry_seconds)
 
+    def _resync_all(self) -> None:
+        self._fanout.resync_all()
+        self._topics.resync_all()
+
     @asynccontextmanager
-    async def _subscription(self) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def _subscription(self) -> AsyncIterator[AsyncIterator[tuple[bytes, bytes]]]:
         pubsub = self._client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self.CHANNEL)
+            await pubsub.subscribe(self.CHANNEL, self.TOPICS)
 
-            async def messages() -> AsyncIterator[bytes]:
+            async def messages() -> AsyncIterator[tuple[bytes, bytes]]:
                 async for message in pubsub.listen():
                     if message["type"] == "message":
-                        yield message["data"]
+                        yield message["channel"], message["data"]
 
             yield messages()
         finally:

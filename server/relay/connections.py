@@ -17,6 +17,17 @@ class ConnectionCounter:
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self._open: Counter[Hashable] = Counter()
+        self._total = 0
+
+    @property
+    def total(self) -> int:
+        """Open connections in this worker, all keys together."""
+        return self._total
+
+    @property
+    def accounts(self) -> int:
+        """Keys (accounts, addresses) with at least one open connection in this worker."""
+        return len(self._open)
 
     @contextmanager
     def hold(self, key: Hashable) -> Iterator[bool]:
@@ -24,9 +35,11 @@ class ConnectionCounter:
             yield False
             return
         self._open[key] += 1
+        self._total += 1
         try:
             yield True
         finally:
+            self._total -= 1
             self._open[key] -= 1
             if not self._open[key]:
                 del self._open[key]

@@ -110,6 +110,7 @@ class Accepted:
     id: uuid.UUID
     ts: datetime
     entry: Delivery | None
+    again: bool = False  # a re-send of an envelope accepted before
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,7 @@ async def accept_batch(
             if digest is not None and digest != item.digest:
                 results[item.index] = DuplicateId(_DIFFERENT, ref=ref)
             else:
-                results[item.index] = Accepted(ref, sent_id, at, None)
+                results[item.index] = Accepted(ref, sent_id, at, None, again=True)
                 again[sent_id].append(item.index)
         elif item.key not in first_of:
             first_of[item.key] = item
@@ -293,7 +294,7 @@ async def accept_batch(
                                 row.created_at)  # fmt: skip
             for index in again[row.id]:
                 answer: Accepted = results[index]
-                results[index] = Accepted(answer.client_id, answer.id, answer.ts, delivery)
+                results[index] = Accepted(answer.client_id, answer.id, answer.ts, delivery, True)
     if fresh:
         seqs = await _take_seqs(session, Counter(item.peer.account_id for item in fresh))
         entries, sent = [], []
@@ -319,7 +320,7 @@ async def accept_batch(
     for item in checked:  # an identical second copy inside this very batch
         if results[item.index] is None:
             first: Accepted = results[first_of[item.key].index]
-            results[item.index] = Accepted(first.client_id, first.id, first.ts, None)
+            results[item.index] = Accepted(first.client_id, first.id, first.ts, None, again=True)
     return results
 
 

@@ -16,6 +16,9 @@ re-send publishes again (see `mailbox.Accepted`).
 
 Not started (`relay_group_commit` off), it commits each write on its own, one at a time, and
 publishes right after.
+
+With `metrics`, each commit observes its batch size and duration, and the outcomes are counted
+(envelopes accepted, duplicate or refused; acks); the queue depth is read at each scrape.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from datetime import datetime, timedelta
 
 from server.db.engine import Database
 from server.errors import ServiceError
+from server.platform.metrics import Metrics
 from server.platform.pubsub import Message, Sequenced
 from server.relay import mailbox
 from server.relay.frames import deliver_frame
@@ -90,6 +95,7 @@ class MailboxWriter:
         clock: Callable[[], datetime],
         max_batch: int = 256,
         publish: Publish = _nowhere,
+        metrics: Metrics | None = None,
     ) -> None:
         self._db = db
         self._secret = server_secret
@@ -102,6 +108,9 @@ class MailboxWriter:
         self._publish = publish
         self._outgoing: asyncio.Queue[_Committed] = asyncio.Queue()
         self._publisher: asyncio.Task[None] | None = None
+        self._metrics = metrics
+        if metrics is not None:
+            metrics.watch_writer_queue(self._queue.qsize)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mailbox-writer")
@@ -154,6 +163,8 @@ class MailboxWriter:
             try:
                 await self._commit(batch)
             except Exception as exc:
+                if self._metrics is not None:
+                    self._metrics.relay_batch_failures.inc()
                 log.warning("batch of %s failed (%s); retrying one by one",
                             len(batch), type(exc).__name__)  # fmt: skip
                 for job in batch:
@@ -184,6 +195,7 @@ class MailboxWriter:
     async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:
         sends = [job for job in batch if isinstance(job, _Send)]
         acks = [job for job in batch if isinstance(job, _Ack)]
+        started = time.perf_counter()
         async with self._db.session() as session:
             results: list[mailbox.Accepted | ServiceError] = []
             if sends:
@@ -196,8 +208,41 @@ class MailboxWriter:
                 )
             await mailbox.acknowledge_batch(session, [(job.account_id, job.ids) for job in acks])
             await session.commit()
+        if self._metrics is not None:
+            self._observe(len(batch), time.perf_counter() - started, results, acks)
         if sends:
             self._outgoing.put_nowait(_Committed(sends, results))
         for ack in acks:
             if not ack.done.done():
                 ack.done.set_result(None)
+
+    def _observe(
+        self,
+        size: int,
+        seconds: float,
+        results: Sequence[mailbox.Accepted | ServiceError],
+        acks: Sequence[_Ack],
+    ) -> None:
+        metrics = self._metrics
+        assert metrics is not None
+        metrics.relay_batch_size.observe(size)
+        metrics.relay_commit_seconds.observe(seconds)
+        accepted = duplicate = refused = 0
+        for result in results:
+            if isinstance(result, ServiceError):
+                refused += 1
+            elif result.again:
+                duplicate += 1
+            else:
+                accepted += 1
+        envelopes = metrics.relay_envelopes
+        for outcome, count in (
+            ("accepted", accepted),
+            ("duplicate", duplicate),
+            ("refused", refused),
+        ):
+            if count:
+                envelopes.labels(outcome).inc(count)
+        acked = sum(len(ack.ids) for ack in acks)
+        if acked:
+            metrics.relay_acks.inc(acked)

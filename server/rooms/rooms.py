@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching.taxonomy import load_taxonomy
 from server.accounts.statements import parse_identity_key, verify_room_identity
+from server.db.changes import touch_supporter
 from server.db.models import Account, Block, Offer, Profile, Room, RoomMember, SupportRequest
 from server.db.upsert import insert_if_missing
 from server.errors import Conflict, InvalidInput, NotFound, RoomClosed
@@ -190,7 +191,15 @@ async def close_room(
         found.room.closed_at = now
         session.add(found.room)
         await session.flush()
+        _supporter_freed(session, found)
     return found
+
+
+def _supporter_freed(session: AsyncSession, found: Membership) -> None:
+    # The supporter carries one conversation less: matching must hear of it.
+    for member in (found.me, found.peer):
+        if member.role == MemberRole.SUPPORTER:
+            touch_supporter(session, member.account_id)
 
 
 async def leave_room(

@@ -6,6 +6,9 @@ of a fresh transaction. Offer expiry is lazy (`expire`, called when a requester 
 request or anyone acts on it) and also swept periodically by the `offer-sweeper` job, so a
 request moves on even if nobody looks.
 
+Ranking reads the pool from `source` (the worker's `roster.Roster`, in memory); without one it
+reads the network's supporters from the database each time (tools and tests only: slow).
+
 With `batch_window_seconds` set, routine requests are not matched one by one: they wait (status
 `searching`) for the next window, which assigns them jointly (`assign_pooled`). Soon and urgent
 requests are always matched at once.
@@ -40,6 +43,7 @@ async def find_supporter(
     now: datetime,
     settings: Settings,
     notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
 ) -> None:
     """Offer a searching request to the best candidate with capacity, else mark it unavailable.
 
@@ -54,7 +58,7 @@ async def find_supporter(
                 return
             requester_id = request.requester_id
             candidates = await pool.rank_candidates(
-                session, request=request, now=now, k=settings.match_candidates
+                session, request=request, now=now, k=settings.match_candidates, source=source
             )
         if not candidates:
             break
@@ -72,6 +76,8 @@ async def find_supporter(
                 await session.rollback()
             if outcome is offers.Reservation.REQUEST_CLOSED:
                 return
+            if source is not None:  # the pool thought they had room: it is behind
+                source.stale(uuid.UUID(candidate.supporter_id))
     async with db.session() as session:
         if await requests.give_up(session, request_id=request_id, now=now):
             await session.commit()
@@ -91,6 +97,7 @@ async def expire(
     settings: Settings,
     request_id: uuid.UUID | None = None,
     notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
 ) -> int:
     """Expire due offers (of one request, or all) and offer their requests to the next
     candidate. Returns how many offers expired."""
@@ -99,7 +106,9 @@ async def expire(
         await session.commit()
     for owner in reopened:
         log.info("offer for request %s expired; trying the next candidate", owner)
-        await find_supporter(db, request_id=owner, now=now, settings=settings, notify=notify)
+        await find_supporter(
+            db, request_id=owner, now=now, settings=settings, notify=notify, source=source
+        )
     if request_id is None:
         async with db.session() as session:
             stale = await requests.stale_searching(
@@ -109,12 +118,19 @@ async def expire(
             )
         for owner in stale:
             log.info("request %s was left searching; searching again", owner)
-            await find_supporter(db, request_id=owner, now=now, settings=settings, notify=notify)
+            await find_supporter(
+                db, request_id=owner, now=now, settings=settings, notify=notify, source=source
+            )
     return len(reopened)
 
 
 async def assign_pooled(
-    db: Database, *, now: datetime, settings: Settings, notify: Notifier = SILENT
+    db: Database,
+    *,
+    now: datetime,
+    settings: Settings,
+    notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
 ) -> int:
     """Assign the pooled (routine, searching) requests jointly with the batch optimiser, then
     reserve each assignment like an online offer. A request the window leaves unassigned, or
@@ -122,7 +138,7 @@ async def assign_pooled(
     async with db.session() as session:
         pooled = await requests.pooled_requests(session)
         ids = [r.id for r in pooled]
-        chosen = await pool.assign_window(session, requests=pooled, now=now)
+        chosen = await pool.assign_window(session, requests=pooled, now=now, source=source)
     ttl = timedelta(seconds=settings.offer_ttl_seconds)
     offered, left = 0, [i for i in ids if i not in chosen]
     # Joint assignments first: the online fallback must not take their supporters.
@@ -137,9 +153,13 @@ async def assign_pooled(
                 await notify(uuid.UUID(candidate.supporter_id), "offer")
                 continue
             await session.rollback()
+        if source is not None and outcome is offers.Reservation.SUPPORTER_FULL:
+            source.stale(uuid.UUID(candidate.supporter_id))
         left.append(request_id)
     for request_id in left:
-        await find_supporter(db, request_id=request_id, now=now, settings=settings, notify=notify)
+        await find_supporter(
+            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source
+        )
     if ids:
         log.info("batch window: %s pooled, %s assigned jointly", len(ids), offered)
     return offered

@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching import model as m
+from server.db.changes import touch_supporter
 from server.db.models import Account, Offer, SupporterProfile, SupportRequest
 from server.errors import Conflict, NotFound
 from server.support.pool import capacity_used
@@ -100,6 +101,7 @@ async def reserve(
         )
     )
     await session.flush()
+    touch_supporter(session, supporter_id)
     return Reservation.OFFERED
 
 
@@ -108,6 +110,7 @@ async def _back_to_searching(
     *,
     offer_id: uuid.UUID,
     request_id: uuid.UUID,
+    supporter_id: uuid.UUID,
     status: OfferStatus,
     now: datetime,
 ) -> bool:
@@ -118,6 +121,7 @@ async def _back_to_searching(
     closed = await session.exec(query.values(status=OFFER(_PENDING, status), responded_at=now))
     if closed.rowcount != 1:
         return False
+    touch_supporter(session, supporter_id)
     await session.exec(
         sa.update(SupportRequest)
         .where(col(SupportRequest.id) == request_id, col(SupportRequest.status) == _OFFERED)
@@ -131,16 +135,17 @@ async def expire_due_offers(
 ) -> list[uuid.UUID]:
     """Expire pending offers past their deadline (of one request, or all); returns the requests
     that are searching again, which the caller hands to the matchmaker after committing."""
-    query = select(Offer.id, Offer.request_id).where(
+    query = select(Offer.id, Offer.request_id, Offer.supporter_id).where(
         Offer.status == _PENDING, col(Offer.expires_at) <= now
     )
     if request_id is not None:
         query = query.where(Offer.request_id == request_id)
     reopened = []
-    for offer_id, owner in (await session.exec(query.limit(500))).all():
+    for offer_id, owner, supporter_id in (await session.exec(query.limit(500))).all():
         if await _back_to_searching(
-            session, offer_id=offer_id, request_id=owner, status=OfferStatus.EXPIRED, now=now
-        ):
+            session, offer_id=offer_id, request_id=owner, supporter_id=supporter_id,
+            status=OfferStatus.EXPIRED, now=now,
+        ):  # fmt: skip
             reopened.append(owner)
     return reopened
 
@@ -199,6 +204,7 @@ async def take_offer(
     )
     if matched.rowcount != 1:
         raise Conflict("the request is no longer waiting for you")
+    touch_supporter(session, offer.supporter_id)  # a pending offer became a room
     await session.refresh(offer)
     return offer
 
@@ -211,8 +217,8 @@ async def decline_offer(
     if offer.status != _PENDING or offer.expires_at <= now:
         raise _not_pending(offer, now)
     if not await _back_to_searching(
-        session, offer_id=offer.id, request_id=offer.request_id, status=OfferStatus.DECLINED,
-        now=now,
+        session, offer_id=offer.id, request_id=offer.request_id, supporter_id=offer.supporter_id,
+        status=OfferStatus.DECLINED, now=now,
     ):  # fmt: skip
         raise _not_pending(offer, now)
     await session.refresh(offer)

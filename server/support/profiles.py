@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 import zoneinfo
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,6 +18,7 @@ from matching.errors import MatchingError
 from matching.taxonomy import Level, load_taxonomy
 from matching.vocabulary import CareerStage, DailyWindow, parse_languages, parse_topics
 from server.accounts.roles import Role
+from server.db.changes import touch_supporter
 from server.db.models import Account, Profile, SupporterProfile
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -58,8 +59,16 @@ def _check_time_zone(name: str) -> str:
 
 
 def utc_offset_minutes(time_zone: str, *, now: datetime) -> int:
-    """The zone's offset from UTC at `now`, in minutes."""
-    offset = now.astimezone(zoneinfo.ZoneInfo(time_zone)).utcoffset()
+    """The zone's offset from UTC in the UTC hour of `now`, in minutes (as of the start of that
+    hour: a zone that changes its offset off the hour is late by the rest of that hour)."""
+    return _offset_in_hour(time_zone, int(now.timestamp()) // 3600)
+
+
+@lru_cache(maxsize=4096)
+def _offset_in_hour(time_zone: str, hour: int) -> int:
+    # Cached per (zone, hour): a pool of 10^5 supporters has a few hundred zones at most.
+    at = datetime.fromtimestamp(hour * 3600, UTC)
+    offset = at.astimezone(zoneinfo.ZoneInfo(time_zone)).utcoffset()
     return 0 if offset is None else int(offset.total_seconds() // 60)
 
 
@@ -119,6 +128,8 @@ async def set_profile(
     profile.updated_at = now
     session.add(profile)
     await session.flush()
+    if account.role == Role.SUPPORTER:
+        touch_supporter(session, account.id)
     return profile
 
 
@@ -183,6 +194,7 @@ async def set_supporter_profile(
     found.updated_at = now
     session.add(found)
     await session.flush()
+    touch_supporter(session, account.id)
     return found
 
 
@@ -195,4 +207,5 @@ async def set_availability(
     found.updated_at = now
     session.add(found)
     await session.flush()
+    touch_supporter(session, account.id)
     return found

@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching.errors import MatchingError
 from matching.vocabulary import Urgency, parse_languages, parse_topics
+from server.db.changes import touch_supporter
 from server.db.models import Account, Offer, Profile, SupportRequest
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 from server.support.profiles import CAN_ASK
@@ -103,6 +104,11 @@ async def cancel_request(
         raise Conflict(f"the request is {status.value} and can no longer be cancelled")
     # Offer before request: the lock order of `server.support.offers`.
     pending = OfferStatus.PENDING
+    holders = await session.exec(
+        select(Offer.supporter_id).where(Offer.request_id == request_id, Offer.status == pending)
+    )
+    for supporter_id in holders.all():  # their capacity is released
+        touch_supporter(session, supporter_id)
     await session.exec(
         sa.update(Offer)
         .where(col(Offer.request_id) == request_id, col(Offer.status) == pending)

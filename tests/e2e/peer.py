@@ -10,7 +10,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-from crypto import Envelope, Session
+from crypto import Envelope, IdentityKeyPair, Session, initiate_session
 from tests.integration.flows import Side
 
 __all__ = ["PythonPeer"]
@@ -85,11 +85,21 @@ class PythonPeer:
                 self._deliver(frame)
         return self.receipts
 
-    def send_text(self, text: str) -> str:
-        """Encrypt and send `text`; returns once the server accepted it."""
-        if self.session is None:
+    def impostor(self) -> Session:
+        """What a malicious server can do: a handshake of its own, with a fresh identity key,
+        under this member's id in the room (claiming the browser's bundle like anyone)."""
+        room = self.side.client.room(self.room_id)
+        _, bundle = self.side.client.claim_peer_bundle(self.room_id)
+        return initiate_session(IdentityKeyPair.generate(), bundle, room=self.room_id,
+                                device=room["me"]["member_id"],
+                                peer_device=room["peer"]["member_id"])  # fmt: skip
+
+    def send_text(self, text: str, *, session: Session | None = None) -> str:
+        """Encrypt and send `text` (in `session`, by default this peer's own); returns once the
+        server accepted it."""
+        if session is None and self.session is None:
             self.session = self.side.client.start_session(self.room_id)
-        envelope = self.session.encrypt(text.encode())
+        envelope = (session or self.session).encrypt(text.encode())  # type: ignore[union-attr]
         self._send({"type": "send", "envelope": envelope.encode().decode()})
         accepted = self._expect("accepted")
         assert accepted["client_id"] == envelope.message_id

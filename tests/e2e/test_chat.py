@@ -5,7 +5,9 @@
 - two browsers (clinician, supporter with a passphrase) complete a conversation: offer, accept,
   safety numbers, delivered state, ending the room;
 - a browser that loses its connection shows it, reconnects and receives what it missed, and
-  sends what was typed meanwhile.
+  sends what was typed meanwhile;
+- a handshake with another key for the peer (a malicious server) is refused: the browser shows
+  a calm warning that must be acknowledged, and "verified" is cleared.
 
 Screenshots of each main screen go to test-artifacts/screenshots/.
 """
@@ -204,6 +206,48 @@ def test_dropped_connection_reconnects_and_catches_up(
         page.get_by_role("dialog").get_by_role("button", name="Leave").click()
         expect(page.get_by_text("This conversation has ended.")).to_be_visible()
         assert peer.side.client.room(peer.room_id)["peer"]["left"] is True
+
+
+def test_a_changed_peer_key_is_refused_and_must_be_acknowledged(
+    world: World, tmp_path: Path, new_page: NewPage
+) -> None:
+    page = new_page()
+    with clinician_in_room(world, tmp_path, page) as peer:
+        send(page, "hello")
+        assert peer.receive_text() == "hello"
+        peer.send_text("I am here.")
+        expect(page.locator(".message.theirs .text")).to_have_text(["I am here."])
+        before = open_safety_number(page)
+        expect(page.get_by_test_id("verification")).to_have_text("Not verified yet.")
+        page.get_by_role("button", name="Mark as verified").click()
+        expect(page.get_by_test_id("verified")).to_be_visible()
+
+        # The server relays a handshake of its own under the supporter's member id.
+        forged = peer.impostor()
+        peer.send_text("it is me, on a new phone", session=forged)
+        alert = page.get_by_role("alert").filter(has_text="security key")
+        expect(alert).to_be_visible()
+        expect(alert).to_contain_text("Verify the safety number again")
+        screenshot(page, "key-changed")
+        expect(page.get_by_label("Message", exact=True)).to_be_disabled()
+        expect(page.get_by_test_id("verified")).to_be_hidden()
+        expect(page.locator(".message.theirs .text")).to_have_text(["I am here."])  # not shown
+        # It stays until the user answers, across a reload.
+        page.reload()
+        expect(page.get_by_role("alert").filter(has_text="security key")).to_be_visible()
+        page.get_by_role("alert").get_by_role("button", name="Show safety number").click()
+        assert page.get_by_test_id("safety-number").inner_text() == before
+        page.get_by_role("dialog").get_by_role("button", name="Close").click()
+
+        page.get_by_role("button", name="Continue with the new key").click()
+        expect(page.get_by_role("alert").filter(has_text="security key")).to_be_hidden()
+        expect(page.get_by_label("Message", exact=True)).to_be_enabled()
+        peer.send_text("and now?", session=forged)
+        expect(page.locator(".message.theirs .text")).to_have_text(["I am here.", "and now?"])
+        after = open_safety_number(page)
+        assert after != before
+        expect(page.get_by_test_id("verification")).to_have_text("Not verified yet.")
+        page.get_by_role("dialog").get_by_role("button", name="Close").click()
 
 
 @pytest.mark.parametrize("path", ["/", "/static/app/main.js", "/static/vendor/libsodium-sumo.mjs"])

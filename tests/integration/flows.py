@@ -35,8 +35,10 @@ def side(world: World, tmp_path: Path, name: str, role: Role, institution: str) 
                         event_hooks={"response": [record]})  # fmt: skip
     keys = KeyFolder(tmp_path / name, "correct horse battery staple",
                      opslimit=ARGON2ID_OPSLIMIT_MIN, memlimit=ARGON2ID_MEMLIMIT_MIN)  # fmt: skip
-    client = Peerhaven(world.server.base_url, keys=keys, http=http)
-    client.register(world.invite(role, institution), origin=world.server.settings.origin)
+    # Configured as a user would be: with the deployment's public origin if it has one.
+    client = Peerhaven(world.server.base_url, keys=keys, http=http,
+                       origin=world.server.settings.public_origin)  # fmt: skip
+    client.register(world.invite(role, institution))
     me = client.login()
     return Side(client=client, me=me, seen=seen)
 

@@ -14,13 +14,18 @@
  * zero byte, then JSON `{"receipt": [message ids]}`), which turn "sent" into "delivered".
  *
  * Events: `status` (detail: "connecting" | "online" | "reconnecting"), `room` (detail: room
- * id, something in it changed), `notify` (detail: the server's `notify` frame), `problem`
- * (detail: a sentence for people).
+ * id, something in it changed: also when the peer's key changed, `room.keyChanged`), `notify`
+ * (detail: the server's `notify` frame), `problem` (detail: a sentence for people).
+ *
+ * The peer's pinned key (docs/protocol.md §7.2): a delivery whose handshake carries another
+ * key is refused and recorded as offered in the room; nothing is sent in that room until the
+ * user accepts the change (`acceptKeyChange`).
  *
  * @module app/relay
  */
 
 import { b64encode } from '../js/protocol/encoding.js';
+import { IdentityKeyChanged } from '../js/protocol/errors.js';
 import { CloseCode, ErrorCode } from '../js/protocol/relay.js';
 import { Delivery, State } from './delivery.js';
 import { RoomStore } from './rooms.js';
@@ -30,6 +35,15 @@ const PONG_WITHIN_MS = 10_000;
 const NO_PONG = 4000; // our own close code: the server stopped answering pings
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+
+/** Thrown by `send` while the peer's key change waits for the user. */
+export class KeyChangePending extends Error {
+  constructor(handle) {
+    super(`Not sent: the security key of ${handle} changed. Compare the safety number again `
+      + 'before you continue.');
+    this.name = 'KeyChangePending';
+  }
+}
 
 /** The relay's address for a page served at `location`. */
 export function relayUrl(location) {
@@ -229,7 +243,10 @@ export class Relay extends EventTarget {
         break;
       }
       case 'undecryptable':
-        this.#emit('problem', 'A message arrived that could not be decrypted.');
+        // A refused key change is shown by the room itself (room.keyChanged), calmly.
+        if (event.reason !== 'IdentityKeyChanged') {
+          this.#emit('problem', 'A message arrived that could not be decrypted.');
+        }
         break;
       case 'notify':
         this.#emit('notify', { type: 'notify', event: event.event, data: event.data });
@@ -274,13 +291,43 @@ export class Relay extends EventTarget {
     return this.#queue(() => this.#send(roomId, encoder.encode(text), text));
   }
 
+  /** The user compared the safety number again and accepts the peer's new key. */
+  acceptKeyChange(roomId) {
+    return this.#queue(async () => {
+      const room = await this.#rooms.get(roomId);
+      if (!room) return;
+      room.acceptKeyChange();
+      await this.#save(room);
+      this.#emit('room', roomId);
+    });
+  }
+
+  /** The user compared the safety number out of band; a key change clears it. */
+  markVerified(roomId) {
+    return this.#queue(async () => {
+      const room = await this.#rooms.get(roomId);
+      if (!room) return;
+      room.markVerified();
+      await this.#save(room);
+      this.#emit('room', roomId);
+    });
+  }
+
   async #send(roomId, plaintext, text) {
     const room = await this.#rooms.get(roomId);
     if (!room) throw new Error('Join the room first.');
+    if (room.keyChanged) throw new KeyChangePending(room.handle);
     if (!room.current) {
       const claimed = await this.#api.claimPeerBundle(roomId);
       if (claimed.member_id !== room.peer) throw new Error('The room changed; reload the page.');
-      room.start(claimed.bundle);
+      try {
+        room.start(claimed.bundle);
+      } catch (error) {
+        if (!(error instanceof IdentityKeyChanged)) throw error;
+        await this.#save(room); // keep the refused key: the warning survives a reload
+        this.#emit('room', roomId);
+        throw new KeyChangePending(room.handle);
+      }
     }
     const envelope = room.encrypt(plaintext);
     if (text !== null) {

@@ -4,6 +4,11 @@
  * `client/conversation.py`: the current session and the previous one are both kept, so two
  * members who start X3DH at the same moment converge on whichever session the peer speaks.
  *
+ * The peer's room identity key is pinned (`js/protocol/pinning.js`, docs/protocol.md §7.2): the
+ * first session trusts it; a bundle or handshake with another key is refused
+ * (`IdentityKeyChanged`) and kept as offered until the user accepts it (`acceptKeyChange`), which
+ * clears "verified". The safety number is always that of the current session's keys.
+ *
  * Persisting is the caller's job (`toRecord()` into the vault, after every change).
  *
  * @module app/room
@@ -15,6 +20,7 @@ import {
   IdentityKeyPair, OneTimePreKey, PreKeyBundle, SignedPreKey, X25519KeyPair,
 } from '../js/protocol/keys.js';
 import { formatSafetyNumber, safetyNumber } from '../js/protocol/fingerprint.js';
+import { PeerPin } from '../js/protocol/pinning.js';
 import { Session, acceptSession, initiateSession } from '../js/protocol/session.js';
 import { roomIdentityStatement } from '../js/protocol/statements.js';
 import { bytesToText, textToBytes } from './vault.js';
@@ -41,6 +47,11 @@ export class RoomState {
         new X25519KeyPair(textToBytes(priv, 32)))]));
     this.current = sessionFromText(record.sessions.current);
     this.previous = sessionFromText(record.sessions.previous);
+    // A record written before pins: trust what the current (else previous) session uses.
+    this.pin = record.pin ? PeerPin.fromJSON(record.pin) : new PeerPin();
+    for (const session of [this.current, this.previous]) {
+      if (session) this.pin.trust(session.peerIdentityKey);
+    }
     this.registered = record.registered;
     this.view = record.view; // the server's room view: pseudonyms, member ids, status
     this.messages = record.messages;
@@ -61,6 +72,7 @@ export class RoomState {
         sig: bytesToText(spk.signature) },
       opks,
       sessions: { current: null, previous: null },
+      pin: new PeerPin().toJSON(),
       registered: false,
       view,
       messages: [],
@@ -77,6 +89,7 @@ export class RoomState {
         sig: bytesToText(this.spk.signature) },
       opks,
       sessions: { current: sessionToText(this.current), previous: sessionToText(this.previous) },
+      pin: this.pin.toJSON(),
       registered: this.registered,
       view: this.view,
       messages: this.messages.slice(-MAX_MESSAGES),
@@ -115,13 +128,41 @@ export class RoomState {
     this.current = session;
   }
 
-  /** Start X3DH with the peer's bundle as the server returned it (verified here). */
+  /** A bundle or handshake with another key was refused; the user has not decided yet. */
+  get keyChanged() { return this.pin.changed; }
+
+  /** The user compared the safety number of the pinned key. */
+  get verified() { return this.pin.verified; }
+
+  /** The user compared the safety number out of band. Throws without a session. */
+  markVerified() {
+    if (!this.current) throw new Error('There is no safety number to verify yet.');
+    this.pin.markVerified();
+  }
+
+  /** The user accepts the peer's new key: pin it (not verified), drop sessions with the old. */
+  acceptKeyChange() {
+    const key = this.pin.accept();
+    const same = (s) => s !== null && s.peerIdentityKey.every((b, i) => b === key[i]);
+    if (!same(this.previous)) this.previous = null;
+    if (!same(this.current)) {
+      this.current = this.previous;
+      this.previous = null;
+    }
+  }
+
+  /**
+   * Start X3DH with the peer's bundle as the server returned it (verified here).
+   * @throws {IdentityKeyChanged} another key than the pinned one (recorded; save the room)
+   */
   start(bundleJson) {
     const clean = Object.fromEntries(Object.entries(bundleJson).filter(([, v]) => v !== null));
     const bundle = PreKeyBundle.fromJSON(clean);
     bundle.verify();
+    this.pin.check(bundle.identityKey);
     this.#install(initiateSession(this.identity, bundle,
       { room: this.id, device: this.me, peerDevice: this.peer }));
+    this.pin.trust(bundle.identityKey);
   }
 
   /** @param {Uint8Array} plaintext @returns {import('../js/protocol/envelope.js').Envelope} */
@@ -133,8 +174,8 @@ export class RoomState {
   /**
    * Decrypt with the session the peer used, accepting a new handshake if need be.
    * @param {import('../js/protocol/envelope.js').Envelope} envelope
-   * @throws {DecryptionError|InvalidKeyError} nothing changed then (but a FrankingError
-   *   consumed its key)
+   * @throws {DecryptionError|InvalidKeyError|IdentityKeyChanged} nothing changed then (but a
+   *   FrankingError consumed its key, and IdentityKeyChanged recorded the offered key)
    */
   decrypt(envelope) {
     if (envelope.room !== this.id || envelope.sender !== this.peer) throw new DecryptionError();
@@ -177,17 +218,21 @@ export class RoomState {
     }
     const { session, message } = acceptSession(this.identity, spk, opk, envelope,
       { device: this.me });
+    // Checked once the handshake authenticated, so a forged header cannot raise the warning;
+    // a refused one leaves no trace but the offered key (session, message and prekey unused).
+    this.pin.check(header.identityKey);
     if (opkId !== null) this.opks.delete(opkId); // a second handshake on it must fail
+    this.pin.trust(header.identityKey);
     this.#install(session);
     return message;
   }
 
-  /** The 60-digit number both members see, grouped; null before the peer has joined. */
+  /**
+   * The 60-digit number both members see, grouped: of the keys the current session uses, never
+   * the key the server's room view claims; null before a session.
+   */
   safetyNumber() {
-    const peerKey = this.current?.peerIdentityKey
-      ?? (this.view.peer.identity_key
-        ? b64decode(this.view.peer.identity_key, { field: 'peer key', length: 32, maxLength: 32 })
-        : null);
+    const peerKey = this.current?.peerIdentityKey ?? null;
     if (!peerKey) return null;
     return formatSafetyNumber(safetyNumber(this.identity.publicKey, this.me, peerKey, this.peer));
   }

@@ -8,6 +8,12 @@
  * `crypto_pwhash`) and never stored: the vault must be unlocked after every reload. Either way,
  * clearing the site's data deletes the identity for good.
  *
+ * The Argon2id limits are libsodium's MODERATE (3 passes, 256 MiB), the same as the Python
+ * keystore (`crypto/keystore.py`): a copy of the browser's storage is as hard to guess a
+ * passphrase from as a copy of the SDK's key folder. An unlock takes about 1-3 s. A vault sealed
+ * with weaker limits (INTERACTIVE before issue 12) is re-sealed on its next unlock: every record
+ * under a key from a fresh salt and the current limits, in one transaction.
+ *
  * @module app/vault
  */
 
@@ -44,6 +50,14 @@ function done(tx) {
 }
 
 const associated = (name) => utf8(`peerhaven/vault/v1/${name}`);
+
+/** The limits a passphrase vault is sealed with (docs/protocol.md §9). */
+export function kdfLimits() {
+  const s = sodium();
+  return { opslimit: s.crypto_pwhash_OPSLIMIT_MODERATE, memlimit: s.crypto_pwhash_MEMLIMIT_MODERATE };
+}
+
+const weaker = (kdf, target) => kdf.opslimit < target.opslimit || kdf.memlimit < target.memlimit;
 
 function deriveKey(passphrase, { salt, opslimit, memlimit }) {
   const s = sodium();
@@ -91,16 +105,14 @@ export class Vault {
   /**
    * Set up an empty vault, optionally protected by `passphrase`.
    * @param {string|null} passphrase
+   * @param {{opslimit: number, memlimit: number}} [limits] Argon2id limits; only tests give
+   *   others (to make a vault as older versions did)
    */
-  async create(passphrase) {
+  async create(passphrase, limits = kdfLimits()) {
     let meta;
     if (passphrase) {
       const s = sodium();
-      const kdf = {
-        salt: randomBytes(s.crypto_pwhash_SALTBYTES),
-        opslimit: s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
-        memlimit: s.crypto_pwhash_MEMLIMIT_INTERACTIVE,
-      };
+      const kdf = { salt: randomBytes(s.crypto_pwhash_SALTBYTES), ...limits };
       this.#key = deriveKey(passphrase, kdf);
       meta = { v: 1, kdf };
     } else {
@@ -114,8 +126,16 @@ export class Vault {
     this.#meta = meta;
   }
 
+  /** The Argon2id limits of this vault (null without a passphrase). */
+  get limits() {
+    const kdf = this.#meta?.kdf;
+    return kdf ? { opslimit: kdf.opslimit, memlimit: kdf.memlimit } : null;
+  }
+
   /**
-   * Derive the data key from `passphrase` and check it.
+   * Derive the data key from `passphrase` and check it; a vault sealed with weaker limits than
+   * {@link kdfLimits} is re-sealed with them (if that fails, it stays as it was and is tried
+   * again on the next unlock).
    * @throws {WrongPassphrase}
    */
   async unlock(passphrase) {
@@ -129,11 +149,37 @@ export class Vault {
       throw new WrongPassphrase();
     }
     this.#key = key;
+    if (weaker(this.#meta.kdf, kdfLimits())) {
+      try {
+        await this.#reseal(passphrase);
+      } catch {
+        // Storage full, or too little memory for the new limits: still open with the old key.
+      }
+    }
   }
 
-  #seal(name, value) {
+  /** Every record under a key from a fresh salt and the current limits, all or nothing. */
+  async #reseal(passphrase) {
+    const read = this.#db.transaction(STORE, 'readonly').objectStore(STORE);
+    const [names, values] = await Promise.all([promised(read.getAllKeys()),
+      promised(read.getAll())]);
+    const records = names.map((name, i) => [name, values[i]]).filter(([name]) => name !== META)
+      .map(([name, value]) => [name, this.#open(this.#key, name, value)]);
+    const kdf = { salt: randomBytes(sodium().crypto_pwhash_SALTBYTES), ...kdfLimits() };
+    const key = deriveKey(passphrase, kdf);
+    const meta = { v: 1, kdf };
+    const tx = this.#db.transaction(STORE, 'readwrite');
+    const store = tx.objectStore(STORE);
+    for (const [name, value] of records) store.put(this.#seal(name, value, key), name);
+    store.put(meta, META);
+    await done(tx);
+    this.#key = key;
+    this.#meta = meta;
+  }
+
+  #seal(name, value, key = this.#key) {
     const nonce = randomBytes(24);
-    return { nonce, ct: aeadEncrypt(this.#key, nonce, canonicalJson(value), associated(name)) };
+    return { nonce, ct: aeadEncrypt(key, nonce, canonicalJson(value), associated(name)) };
   }
 
   #open(key, name, sealed) {

@@ -14,6 +14,7 @@ const TREE = {
   FrankingError: ['DecryptionError', 'CryptoError'],
   SkippedMessageLimitError: ['LimitError', 'DecryptionError', 'CryptoError'],
   ReportError: ['CryptoError'],
+  IdentityKeyChanged: ['CryptoError'],
   KeystoreError: ['CryptoError'],
 };
 
@@ -39,5 +40,6 @@ test('messages carry no detail where the Python ones do not', () => {
   assert.equal(new errors.SignatureError().message, 'signature verification failed');
   assert.equal(new errors.ReportError().message, 'report does not match the franking tag');
   assert.equal(new errors.KeystoreError().message, 'wrong passphrase or corrupted keystore');
+  assert.equal(new errors.IdentityKeyChanged().message, "the peer's identity key changed");
   assert.equal(new errors.DecodeError('envelope: x').message, 'envelope: x');
 });

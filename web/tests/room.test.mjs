@@ -90,3 +90,80 @@ test('message states only move forward', () => {
   assert.equal(a.messages[0].state, 'delivered');
   assert.ok(!a.addMessage({ id: 'm1', dir: 'out', text: 'x', ts: '', state: 'sending' }));
 });
+
+// The peer's pinned room identity key (docs/protocol.md §7.2; issue 12, item 1).
+const { IdentityKeyChanged } = await import(new URL('../js/protocol/errors.js', import.meta.url).href);
+
+/** A malicious server's handshake: the peer's member id in the room, keys of its own. */
+function impostorOf(victim) {
+  const [fake] = pair();
+  fake.view = { ...fake.view, me: victim.view.peer, peer: victim.view.me };
+  return fake;
+}
+
+const reload = (room) => new RoomState(JSON.parse(JSON.stringify(room.toRecord())));
+
+test('a handshake with another identity key is refused until the user accepts it', () => {
+  const [a, b] = pair();
+  a.start(bundleOf(b));
+  b.decrypt(a.encrypt(text.encode('hello')));
+  a.decrypt(b.encrypt(text.encode('hi')));
+  const number = b.safetyNumber();
+  b.markVerified();
+  const opks = b.opks.size;
+  const mallory = impostorOf(b);
+  mallory.start(bundleOf(b, 3));
+
+  assert.throws(() => b.decrypt(mallory.encrypt(text.encode('it is me, new phone'))),
+    IdentityKeyChanged);
+  assert.ok(b.keyChanged && b.verified, 'the old key stays verified until the user decides');
+  assert.equal(b.safetyNumber(), number, 'nothing replaced');
+  assert.equal(b.opks.size, opks, 'no prekey used');
+  assert.throws(() => b.markVerified());
+  const again = reload(b); // the refusal survives a reload: the server cannot make it silent
+  assert.ok(again.keyChanged);
+  assert.throws(() => again.decrypt(mallory.encrypt(text.encode('still me'))), IdentityKeyChanged);
+
+  again.acceptKeyChange();
+  assert.ok(!again.keyChanged && !again.verified);
+  assert.equal(again.current, null, 'the sessions with the old key are gone');
+  assert.equal(read(again.decrypt(mallory.encrypt(text.encode('third')))), 'third');
+  assert.notEqual(again.safetyNumber(), number);
+  assert.equal(again.safetyNumber(), mallory.safetyNumber());
+});
+
+test('a bundle with another identity key is refused', () => {
+  const [a, b] = pair();
+  a.start(bundleOf(b));
+  b.decrypt(a.encrypt(text.encode('hello')));
+  const mallory = impostorOf(a);
+  a.current = null; // say, lost sessions: the pin stays
+  a.previous = null;
+  assert.throws(() => a.start(bundleOf(mallory)), IdentityKeyChanged);
+  assert.equal(a.current, null);
+  assert.ok(reload(a).keyChanged);
+  a.start(bundleOf(b, 1)); // the real key is still welcome (the user has not accepted)
+  assert.ok(a.current !== null);
+});
+
+test('the safety number comes from the session, never from the room view', () => {
+  const [a, b] = pair();
+  a.view.peer.identity_key = encoding.b64encode(b.identity.publicKey); // the server's claim
+  assert.equal(a.safetyNumber(), null);
+  assert.throws(() => a.markVerified());
+  a.start(bundleOf(b));
+  a.view.peer.identity_key = encoding.b64encode(impostorOf(a).identity.publicKey);
+  const expected = b.safetyNumber();
+  b.decrypt(a.encrypt(text.encode('x')));
+  assert.equal(a.safetyNumber(), b.safetyNumber());
+  assert.equal(expected, null);
+});
+
+test('a record written before pins trusts its current session', () => {
+  const [a, b] = pair();
+  a.start(bundleOf(b));
+  const record = JSON.parse(JSON.stringify(a.toRecord()));
+  delete record.pin;
+  const restored = new RoomState(record);
+  assert.deepEqual([...restored.pin.key], [...b.identity.publicKey]);
+});

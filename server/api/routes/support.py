@@ -57,7 +57,8 @@ async def create_request(
     await session.commit()
     if not matchmaker.pooled(state.settings, request.urgency):
         await matchmaker.find_supporter(
-            state.db, request_id=request.id, now=now, settings=state.settings, notify=state.notify
+            state.db, request_id=request.id, now=now, settings=state.settings, notify=state.notify,
+            source=state.roster,
         )
     return await _view(state, account, request.id)
 
@@ -68,7 +69,12 @@ async def get_request(
 ) -> SupportRequestOut:
     await requests.get_own_request(session, account=account, request_id=request_id)
     await matchmaker.expire(
-        state.db, now=now, settings=state.settings, request_id=request_id, notify=state.notify
+        state.db,
+        now=now,
+        settings=state.settings,
+        request_id=request_id,
+        notify=state.notify,
+        source=state.roster,
     )
     return await _view(state, account, request_id)
 
@@ -96,7 +102,9 @@ async def list_offers(account: Supporter, session: SessionDep, now: Now) -> list
 async def accept_offer(
     offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> RoomOut:
-    await matchmaker.expire(state.db, now=now, settings=state.settings, notify=state.notify)
+    await matchmaker.expire(
+        state.db, now=now, settings=state.settings, notify=state.notify, source=state.roster
+    )
     offer = await offers.take_offer(session, account=account, offer_id=offer_id, now=now)
     room = await rooms.create_room(session, offer=offer, now=now)
     found = await rooms.membership(session, account=account, room_id=room.id)
@@ -110,10 +118,17 @@ async def accept_offer(
 async def decline_offer(
     offer_id: uuid.UUID, account: Supporter, session: SessionDep, state: StateDep, now: Now
 ) -> OfferStatusOut:
-    await matchmaker.expire(state.db, now=now, settings=state.settings, notify=state.notify)
+    await matchmaker.expire(
+        state.db, now=now, settings=state.settings, notify=state.notify, source=state.roster
+    )
     offer = await offers.decline_offer(session, account=account, offer_id=offer_id, now=now)
     await session.commit()
     await matchmaker.find_supporter(
-        state.db, request_id=offer.request_id, now=now, settings=state.settings, notify=state.notify
+        state.db,
+        request_id=offer.request_id,
+        now=now,
+        settings=state.settings,
+        notify=state.notify,
+        source=state.roster,
     )
     return OfferStatusOut(id=offer.id, status=OfferStatus(offer.status))

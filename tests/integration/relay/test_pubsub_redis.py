@@ -60,3 +60,29 @@ async def test_redis_restart_resyncs_inboxes_and_delivery_resumes(
     finally:
         await publisher.stop()
         await worker.stop()
+
+
+async def test_topics_cross_workers_apart_from_inboxes_and_resync_on_restart(
+    redis_server: RedisServer,
+) -> None:
+    one, two = RedisPubSub(redis_server.url), RedisPubSub(redis_server.url, retry_seconds=0.1)
+    await one.start()
+    await two.start()
+    try:
+        with two.listen("pool") as notes, two.subscribe("pool") as inbox:
+            while not notes.empty():
+                notes.get_nowait()
+            while not inbox.empty():
+                inbox.get_nowait()
+            await one.broadcast("pool", b'{"s":["x"]}')
+            await one.publish("pool", b"an envelope for an account named pool")
+            assert await _next(notes) == b'{"s":["x"]}'
+            assert await _next(inbox) == b"an envelope for an account named pool"
+            assert notes.empty()
+            redis_server.stop()
+            redis_server.start()
+            # Notes may have been lost while the subscription was down: the listener is told.
+            assert await _next(notes, timeout=15) is RESYNC
+    finally:
+        await one.stop()
+        await two.stop()

@@ -48,7 +48,7 @@ def _person(world: World, folder: Path, role: Role, institution: str) -> Peerhav
     keys = KeyFolder(folder, "a long enough passphrase", opslimit=ARGON2ID_OPSLIMIT_MIN,
                      memlimit=ARGON2ID_MEMLIMIT_MIN)  # fmt: skip
     api = Peerhaven(world.server.base_url, keys=keys)
-    api.register(world.invite(role, institution), origin=world.server.settings.origin)
+    api.register(world.invite(role, institution))
     api.login()
     return api
 
@@ -255,13 +255,21 @@ async def test_two_people_chat_in_the_terminal_client(
         inputs["ann"].put_nowait("/ask adverse-event")
         await shows("sam", "offer 1: adverse-event")
         inputs["sam"].put_nowait("/accept")
-        numbers = {await shows(who, "Safety number:") for who in ("ann", "sam")}
-        assert len(numbers) == 1
+        # No session yet, so no number: it comes from the session's keys, not the server's view.
+        await shows("ann", "safety number: it appears with the first message")
         inputs["ann"].put_nowait("it was a hard night")
         handle = clinician.rooms()[0]["me"]["handle"]
         assert await shows("sam", "it was a hard night") == f"{handle}: it was a hard night"
         inputs["sam"].put_nowait("I am here. Take your time.")
         await shows("ann", "I am here. Take your time.")
+        for who in ("ann", "sam"):
+            inputs[who].put_nowait("/safety")
+        numbers = {await shows(who, "Safety number:") for who in ("ann", "sam")}
+        assert len(numbers) == 1
+        inputs["ann"].put_nowait("/verify")
+        await shows("ann", "marked as verified")
+        inputs["ann"].put_nowait("/safety")
+        await shows("ann", "(verified: you compared this number")
         inputs["sam"].put_nowait("/leave")
         await shows("ann", "left; the room is closed")
         for who in ("ann", "sam"):

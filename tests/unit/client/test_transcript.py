@@ -110,6 +110,7 @@ class _Room:
     me: str
     peer: str
     handle: str = "Calm Heron"
+    key_changed: bool = False
 
     def decrypt(self, envelope: Envelope) -> _Received:
         return _Received(envelope.message_id, envelope.sender, b"text")

@@ -12,7 +12,7 @@ import pytest
 import crypto
 from crypto import MAX_ENVELOPE_BYTES, DecodeError, Envelope, EnvelopeType
 from crypto.encoding import b64encode, canonical_json
-from crypto.rejections import input_bytes
+from crypto.rejections import input_value
 
 from .conftest import Pair
 
@@ -50,15 +50,16 @@ REJECTIONS: list[dict[str, Any]] = json.loads(
 def test_decoder_rejects(case: dict[str, Any]) -> None:
     assert case["error"] == "DecodeError"
     with pytest.raises(DecodeError) as info:
-        Envelope.decode(input_bytes(case["input"]))
+        Envelope.decode(input_value(case["input"]))
     assert str(info.value) == case["message"]
 
 
 def test_rejection_table_covers_every_kind_of_input() -> None:
     kinds = {
-        next(iter(k for k in ("hex", "repeat", "text") if k in c["input"])) for c in REJECTIONS
+        next(iter(k for k in ("hex", "repeat", "text", "string") if k in c["input"]))
+        for c in REJECTIONS
     }
-    assert kinds == {"hex", "repeat", "text"}
+    assert kinds == {"hex", "repeat", "text", "string"}
     assert len({c["name"] for c in REJECTIONS}) == len(REJECTIONS) >= 57
     assert any(
         c["message"] == f"envelope: larger than {MAX_ENVELOPE_BYTES} bytes" for c in REJECTIONS

@@ -1,7 +1,11 @@
 /**
  * The chat: the peer's pseudonym, specialty and experience band; the conversation with each
  * message's state (sending, sent = stored by the server for the peer, delivered = the peer's
- * device has it); the safety number; leave, end for both, block.
+ * device has it); the safety number, with "mark as verified"; leave, end for both, block.
+ *
+ * When the peer's security key changed (a bundle or handshake with another key than the pinned
+ * one was refused), a calm notice asks to verify the safety number again; nothing can be sent
+ * until the user continues with the new key (docs/protocol.md §7.2).
  *
  * @module app/screens/room
  */
@@ -42,6 +46,18 @@ export async function render(app, { roomId }) {
   const heading = h('h1', {});
   const about = h('p', { class: 'hint' });
   const banner = h('p', { class: 'notice', role: 'status', hidden: true });
+  const verifiedNote = h('p', { class: 'hint verified', 'data-testid': 'verified', hidden: true,
+    text: 'Safety number verified' });
+  const keyTitle = h('h2', { id: 'key-change-title' });
+  const keyText = h('p', {});
+  const keyPanel = h('section', { class: 'notice key-change', role: 'alert', hidden: true,
+    'aria-labelledby': 'key-change-title' }, keyTitle, keyText,
+  h('p', { text: 'Nothing is sent in this conversation until you decide.' }),
+  h('div', { class: 'actions' },
+    h('button', { type: 'button', class: 'secondary', text: 'Show safety number',
+      onclick: () => safety() }),
+    h('button', { type: 'button', class: 'primary', text: 'Continue with the new key',
+      onclick: () => acceptKey() })));
   const log = h('ol', { class: 'log', role: 'log', 'aria-live': 'polite',
     'aria-label': 'Messages' });
   const text = h('textarea', { id: 'message', name: 'message', rows: 2, maxlength: 8000,
@@ -63,7 +79,13 @@ export async function render(app, { roomId }) {
     else if (!peer.identity_key) notice = `Waiting for ${peer.handle} to join…`;
     banner.textContent = notice;
     banner.hidden = !notice;
-    const canSend = room.open && Boolean(peer.identity_key);
+    keyPanel.hidden = !room.keyChanged;
+    keyTitle.textContent = `The security key of ${peer.handle} has changed`;
+    keyText.textContent = 'This happens when someone sets up Peerhaven again, but it can also '
+      + 'mean that someone is trying to come between you. Verify the safety number again with '
+      + `${peer.handle} by another channel, such as a call. If it matches, continue.`;
+    verifiedNote.hidden = !room.verified || room.keyChanged;
+    const canSend = room.open && Boolean(peer.identity_key) && !room.keyChanged;
     text.disabled = !canSend;
     send.disabled = !canSend;
     // Append new messages (keeps screen-reader announcements to what is new); redraw states.
@@ -110,15 +132,48 @@ export async function render(app, { roomId }) {
   };
   const safety = async () => {
     const number = room.safetyNumber();
-    await modal({
-      title: 'Safety number',
-      body: number ? [
+    let body;
+    if (!number) {
+      body = [h('p', { text: room.view.peer.identity_key
+        ? 'The safety number appears once one of you has sent the first message.'
+        : `${room.handle} has not joined yet.` })];
+    } else {
+      body = [
         h('p', { text: `Compare this number with ${room.handle}, for example by reading it `
           + 'out on a call. If it matches, nobody is in the middle of your conversation.' }),
         h('p', { class: 'safety-number', 'data-testid': 'safety-number', text: number }),
-      ] : [h('p', { text: `${room.handle} has not joined yet.` })],
-      buttons: [{ label: 'Close', value: 'close', kind: 'primary' }],
+        h('p', { class: 'hint', 'data-testid': 'verification', text: room.verified && !room.keyChanged
+          ? 'You have verified this number.' : 'Not verified yet.' }),
+      ];
+      if (room.keyChanged) {
+        body.push(h('p', { text: `This is the number of the key ${room.handle} had before. `
+          + 'Continue with the new key to see the new number.' }));
+      }
+    }
+    const canVerify = Boolean(number) && !room.verified && !room.keyChanged;
+    const answer = await modal({
+      title: 'Safety number',
+      body,
+      buttons: [
+        ...(canVerify ? [{ label: 'Mark as verified', value: 'verify' }] : []),
+        { label: 'Close', value: 'close', kind: 'primary' },
+      ],
     });
+    if (answer === 'verify') {
+      try {
+        await app.relay.markVerified(roomId);
+      } catch (e) {
+        showError(error, friendlyError(e));
+      }
+    }
+  };
+  const acceptKey = async () => {
+    try {
+      await app.relay.acceptKeyChange(roomId);
+      text.focus();
+    } catch (e) {
+      showError(error, friendlyError(e));
+    }
   };
   const menu = h('div', { class: 'room-actions' },
     h('button', { type: 'button', class: 'secondary', text: 'Safety number', onclick: safety }),
@@ -157,6 +212,6 @@ export async function render(app, { roomId }) {
     },
     element: h('section', { class: 'screen room' },
       h('p', { class: 'back' }, h('a', { href: '#/home', text: '‹ All conversations' })),
-      heading, about, menu, banner, log, error, composer),
+      heading, about, verifiedNote, menu, banner, keyPanel, log, error, composer),
   };
 }

@@ -12,6 +12,7 @@
  *      │    ├── FrankingError     authentic message, commitment does not verify; discarded
  *      │    └── SkippedMessageLimitError
  *      ├── ReportError            franking report does not match the tag
+ *      ├── IdentityKeyChanged     the peer's identity key is not the one pinned for the room
  *      └── KeystoreError          wrong passphrase or corrupted keystore
  *
  * JavaScript has single inheritance: SkippedMessageLimitError extends DecryptionError, and
@@ -90,6 +91,16 @@ export class SkippedMessageLimitError extends DecryptionError {
 /** A reported message (plaintext + franking key) does not match its server tag. */
 export class ReportError extends CryptoError {
   constructor(message = 'report does not match the franking tag') {
+    super(message);
+  }
+}
+
+/**
+ * A bundle or handshake names another identity key than the one pinned for the peer
+ * (`protocol/pinning.js`). Nothing was created and no prekey was used.
+ */
+export class IdentityKeyChanged extends CryptoError {
+  constructor(message = "the peer's identity key changed") {
     super(message);
   }
 }

@@ -7,7 +7,8 @@
  *     const session = protocol.initiateSession(identity, bundle, { room, device, peerDevice });
  *
  * Clients use `ready`, `IdentityKeyPair`, `SignedPreKey`, `OneTimePreKey`, `PreKeyBundle`,
- * `initiateSession`, `acceptSession`, `Session`, `Envelope`, `safetyNumber` and the errors.
+ * `initiateSession`, `acceptSession`, `Session`, `Envelope`, `safetyNumber`, `PeerPin` and the
+ * errors.
  * The other modules (primitives, x3dh, ratchet, …) can be imported directly by tests.
  *
  * @module protocol
@@ -15,9 +16,10 @@
 
 export { ready } from './sodium.js';
 export {
-  CryptoError, DecodeError, DecryptionError, FrankingError, InvalidKeyError, KeystoreError,
-  LimitError, ReplayError, ReportError, SignatureError, SkippedMessageLimitError,
+  CryptoError, DecodeError, DecryptionError, FrankingError, IdentityKeyChanged, InvalidKeyError,
+  KeystoreError, LimitError, ReplayError, ReportError, SignatureError, SkippedMessageLimitError,
 } from './errors.js';
+export { PeerPin } from './pinning.js';
 export { b64decode, b64encode, canonicalJson } from './encoding.js';
 export {
   ENVELOPE_VERSION, Envelope, EnvelopeType, MAX_ENVELOPE_BYTES, MAX_PLAINTEXT_BYTES,

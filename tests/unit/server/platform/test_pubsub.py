@@ -31,6 +31,15 @@ def test_backend_chosen_by_url() -> None:
         pubsub_from_url("kafka://x")
 
 
+async def test_topics_are_apart_from_accounts() -> None:
+    hub = MemoryPubSub()
+    with hub.listen("pool") as pool, hub.subscribe("pool") as account, hub.listen("other") as other:
+        await hub.broadcast("pool", b"changed")
+        assert pool.get_nowait() == b"changed"
+        assert account.empty() and other.empty()
+        await hub.publish("pool", b"an envelope")
+        assert pool.empty() and account.get_nowait() == b"an envelope"
+
 
 async def test_control_messages_survive_an_overflowing_inbox() -> None:
     from server.platform.pubsub import Control, Sequenced
