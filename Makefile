@@ -37,6 +37,7 @@ bench: $(STAMP)
 
 vectors: $(STAMP)
 	$(BIN)/python -m crypto.vectors > crypto/vectors.json
+	$(BIN)/python -m crypto.report_vectors > crypto/report_vectors.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import connections, crypto, match_path, matching, relay
+from bench import connections, crypto, match_path, matching, moderation, relay
 
 __all__ = ["main"]
 
@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         _run("Relay", relay.main, quick),
         _run("Idle connections", connections.main, ["--steps", "100,500"] if args.quick else []),
         _run("Matching", matching.main, quick),
+        _run("Moderation", moderation.main, quick),
         _run("Matching through the product", match_path.main, quick),
         _run("Crypto", crypto.main, []),
     ]

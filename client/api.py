@@ -14,6 +14,7 @@ import httpx
 from client.conversation import Conversation
 from client.errors import ApiError, OriginMismatch
 from client.keyfolder import KeyFolder
+from client.ledger import FrankedMessage
 from crypto import (
     Envelope,
     IdentityKeyPair,
@@ -23,8 +24,19 @@ from crypto import (
     ReceivedMessage,
     Session,
     SignedPreKey,
+    commit,
+    sign_with_domain,
 )
 from crypto.encoding import b64decode, b64encode
+from crypto.report import (
+    REPORT_KEY_DOMAIN,
+    Report,
+    RevealedMessage,
+    SealedReport,
+    open_report,
+    report_key_payload,
+    seal_report,
+)
 from crypto.statements import login_statement, registration_statement, room_identity_statement
 
 __all__ = ["Peerhaven", "origin_of"]
@@ -420,4 +432,123 @@ class Peerhaven:
 
     def block_peer(self, room_id: str) -> Json:
         found: Json = self._call("POST", f"/api/v1/rooms/{_room(room_id)}/block")
+        return found
+
+    # -- moderation: flags (members) -----------------------------------------------------------
+
+    def report_keys(self, room_id: str) -> list[bytes]:
+        """The moderator report keys a report from this room must be sealed to."""
+        found = self._call("GET", f"/api/v1/rooms/{_room(room_id)}/report-keys")
+        return [
+            b64decode(key, field="report key", length=32, max_length=32) for key in found["keys"]
+        ]
+
+    def flag_room(
+        self,
+        room_id: str,
+        category: str,
+        *,
+        note: str = "",
+        reveal: list[FrankedMessage] | None = None,
+    ) -> Json:
+        """Flag a room. The note and revealed messages (from the relay ledger) are sealed to the
+        network's moderators; with no moderator key registered, the flag goes without a report.
+        Returns the flag with the crisis resources to show at once."""
+        room_id = _room(room_id)
+        keys = self.report_keys(room_id)
+        sealed = None
+        if keys:
+            messages = tuple(
+                RevealedMessage(m.delivery_id, m.sender, m.plaintext, m.franking_key,
+                                b64decode(m.tag, field="tag", length=32, max_length=32))
+                for m in reveal or []
+            )  # fmt: skip
+            report = Report(category=category, note=note, messages=messages)
+            sealed = seal_report(report, room=room_id, recipients=keys).encode()
+        body = {"category": category, "sealed_report": sealed}
+        found: Json = self._call("POST", f"/api/v1/rooms/{room_id}/flags", body)
+        return found
+
+    # -- moderation: the moderator's side ------------------------------------------------------
+
+    def register_report_key(self) -> Json:
+        """Register this device's report key (made and kept in the key folder on first use)."""
+        keys = self.keys.report_key()
+        payload = report_key_payload(origin=self.origin, report_key=keys.public_key)
+        body = {
+            "public_key": b64encode(keys.public_key),
+            "signature": b64encode(sign_with_domain(self.device, REPORT_KEY_DOMAIN, payload)),
+        }
+        found: Json = self._call("PUT", "/api/v1/moderation/report-key", body)
+        return found
+
+    def set_duty(self, on_duty: bool, *, tier: str = "primary") -> list[Json]:
+        found: list[Json] = self._call(
+            "PUT", "/api/v1/moderation/rota/me", {"on_duty": on_duty, "tier": tier}
+        )
+        return found
+
+    def rota(self) -> list[Json]:
+        found: list[Json] = self._call("GET", "/api/v1/moderation/rota")
+        return found
+
+    def flags(self, *, include_resolved: bool = False) -> list[Json]:
+        """The network's queue: severity first, then oldest first."""
+        query = "?include_resolved=true" if include_resolved else ""
+        found: list[Json] = self._call("GET", f"/api/v1/moderation/flags{query}")
+        return found
+
+    def flag(self, flag_id: str) -> Json:
+        found: Json = self._call("GET", f"/api/v1/moderation/flags/{uuid.UUID(flag_id)}")
+        return found
+
+    def _flag_step(self, flag_id: str, step: str, body: Any = None) -> Any:
+        return self._call("POST", f"/api/v1/moderation/flags/{uuid.UUID(flag_id)}/{step}", body)
+
+    def claim_flag(self, flag_id: str) -> Json:
+        found: Json = self._flag_step(flag_id, "claim")
+        return found
+
+    def acknowledge_flag(self, flag_id: str) -> Json:
+        found: Json = self._flag_step(flag_id, "acknowledge")
+        return found
+
+    def resolve_flag(self, flag_id: str, outcome: str) -> Json:
+        found: Json = self._flag_step(flag_id, "resolve", {"outcome": outcome})
+        return found
+
+    def read_report(self, flag: Json) -> Report:
+        """Open a flag's sealed report with this device's report key.
+
+        Raises `DecryptionError` if it was not sealed to this device or was altered, and
+        `ValueError` when the flag carries no report."""
+        if not flag.get("sealed_report"):
+            raise ValueError("this flag has no report")
+        sealed = SealedReport.decode(flag["sealed_report"])
+        return open_report(sealed, room=str(flag["room_id"]), category=str(flag["category"]),
+                           keys=self.keys.report_key())  # fmt: skip
+
+    def verify_report(self, flag_id: str, report: Report) -> list[Json]:
+        """Ask the server whether each revealed message is what was delivered: only the
+        recomputed commitments leave this device, never the text or the franking keys."""
+        body = {
+            "messages": [
+                {"message_id": m.id, "commitment": b64encode(commit(m.franking_key, m.plaintext))}
+                for m in report.messages
+            ]
+        }
+        found: list[Json] = self._flag_step(flag_id, "verify", body)
+        return found
+
+    def open_private_room(self, flag_id: str) -> Json:
+        """A private room with the member who flagged; join it like any room."""
+        found: Json = self._flag_step(flag_id, "private-room")
+        return found
+
+    def close_flagged_room(self, flag_id: str) -> Json:
+        found: Json = self._flag_step(flag_id, "close-room")
+        return found
+
+    def suspend_member(self, flag_id: str, member_id: str) -> Json:
+        found: Json = self._flag_step(flag_id, "suspend", {"member_id": str(uuid.UUID(member_id))})
         return found

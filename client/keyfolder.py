@@ -2,6 +2,7 @@
 
     folder/device.phks         the device identity (the login credential)
     folder/rooms/<room>.phks   the room identity, its prekeys and the session(s)
+    folder/report.phks         a moderator's X25519 report key (sealed reports are sealed to it)
     folder/relay.phrl          the relay ledger (cursor, outbox, received messages), sealed
 
 The ledger is written after every relay step, so its `crypto.keystore.SealingKey` is derived
@@ -29,6 +30,7 @@ from crypto.keystore import (
     SealParameters,
     read_seal_header,
 )
+from crypto.report import ReportKeyPair
 
 _LEDGER_MAGIC = b"PHRL"
 
@@ -79,6 +81,18 @@ class KeyFolder:
             store = Keystore(identity=IdentityKeyPair.generate())
             self._save("device", store)
         return store
+
+    def report_key(self) -> ReportKeyPair:
+        """A moderator device's report key, made on first use.
+
+        Kept as a keystore whose identity slot holds the 32 private bytes (the keystore seals
+        any 32-byte secret; the Ed25519 side of that slot is never used).
+        """
+        store = self._load("report")
+        if store is None:
+            store = Keystore(identity=IdentityKeyPair(ReportKeyPair.generate().private_key))
+            self._save("report", store)
+        return ReportKeyPair.from_private(store.identity.seed)
 
     def room(self, room_id: str) -> Keystore | None:
         return self._load(f"rooms/{room_id}")

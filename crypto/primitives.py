@@ -27,12 +27,15 @@ __all__ = [
     "ED25519_PUBLIC_BYTES",
     "ED25519_SEED_BYTES",
     "ED25519_SIGNATURE_BYTES",
+    "SEALED_BOX_OVERHEAD",
     "X25519_BYTES",
     "Random",
     "aead_decrypt",
     "aead_encrypt",
     "argon2id",
     "constant_time_equal",
+    "crypto_box_seal",
+    "crypto_box_seal_open",
     "ed25519_public_from_seed",
     "ed25519_public_to_x25519",
     "ed25519_seed_to_x25519",
@@ -57,6 +60,7 @@ AEAD_KEY_BYTES = 32
 AEAD_NONCE_BYTES = 24
 AEAD_TAG_BYTES = 16
 _HASH_BYTES = 32
+SEALED_BOX_OVERHEAD = 48  # ephemeral public key (32) + Poly1305 tag (16)
 ARGON2ID_OPSLIMIT_MIN: int = nacl.pwhash.argon2id.OPSLIMIT_MIN
 ARGON2ID_MEMLIMIT_MIN: int = nacl.pwhash.argon2id.MEMLIMIT_MIN
 ARGON2ID_OPSLIMIT_MODERATE: int = nacl.pwhash.argon2id.OPSLIMIT_MODERATE
@@ -189,3 +193,36 @@ def argon2id(passphrase: bytes, salt: bytes, *, opslimit: int, memlimit: int) ->
     return nacl.pwhash.argon2id.kdf(
         AEAD_KEY_BYTES, passphrase, salt, opslimit=opslimit, memlimit=memlimit
     )
+
+
+def crypto_box_seal(message: bytes, public_key: bytes, *, rng: Random = random_bytes) -> bytes:
+    """libsodium's sealed box to an X25519 public key: anonymous, only the key holder opens it.
+
+    ``epk || crypto_box(message, nonce = BLAKE2b-192(epk || pk), pk, esk)`` with a fresh
+    ephemeral key ``esk = rng(32)``; built from ``crypto_box`` so that a fixed ``rng`` gives test
+    vectors, byte for byte what ``crypto_box_seal`` makes (and ``crypto_box_seal_open`` opens).
+    """
+    _check_len("X25519 public key", public_key, X25519_BYTES)
+    ephemeral_secret = rng(X25519_BYTES)
+    _check_len("ephemeral key", ephemeral_secret, X25519_BYTES)
+    ephemeral_public = _b.crypto_scalarmult_base(ephemeral_secret)
+    nonce = _b.crypto_generichash_blake2b_salt_personal(
+        ephemeral_public + public_key, digest_size=_b.crypto_box_NONCEBYTES
+    )
+    try:
+        boxed = _b.crypto_box(message, nonce, public_key, ephemeral_secret)
+    except nacl.exceptions.CryptoError:
+        raise InvalidKeyError("unusable X25519 public key") from None
+    return ephemeral_public + boxed
+
+
+def crypto_box_seal_open(sealed: bytes, public_key: bytes, private_key: bytes) -> bytes:
+    """Open a sealed box; raises :class:`DecryptionError` (no detail) if it was not for us."""
+    _check_len("X25519 public key", public_key, X25519_BYTES)
+    _check_len("X25519 private key", private_key, X25519_BYTES)
+    if len(sealed) < SEALED_BOX_OVERHEAD:
+        raise DecryptionError()
+    try:
+        return _b.crypto_box_seal_open(sealed, public_key, private_key)
+    except nacl.exceptions.CryptoError:
+        raise DecryptionError() from None

@@ -16,6 +16,7 @@ from server.api.routes import (
     auth,
     health,
     invites,
+    moderation,
     networks,
     profiles,
     rooms,
@@ -111,7 +112,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
-    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, ws):
+    for module in (health, auth, accounts, invites, networks, profiles, support, rooms, moderation,
+                   ws):
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)

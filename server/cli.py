@@ -1,4 +1,5 @@
-"""`peerhaven`: serve, migrate, seed the demo network, and administer networks and invites."""
+"""`peerhaven`: serve, migrate, seed the demo network, administer networks and invites, and
+verify the moderation audit log."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from server.config import Settings, get_settings
 from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
+from server.moderation import audit
 from server.platform.logs import protect_logs
 from server.platform.pubsub import pubsub_from_url
 from server.platform.sessions import PubSubSessions
@@ -157,6 +159,20 @@ def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_audit_verify(_args: argparse.Namespace, settings: Settings) -> int:
+    """Walk the audit log's hash chain; exit 1 naming each entry that breaks it."""
+    report = _run_in_session(settings, lambda session: audit.verify_chain(session))
+    if report.intact:
+        print(f"audit log intact: {report.entries} entries, head {report.head.hex()}")
+        print("(record the head elsewhere: a later run must find it in the chain)")
+        return 0
+    for problem in report.problems:
+        print(f"audit log: {problem}", file=sys.stderr)
+    print(f"audit log BROKEN: {len(report.problems)} problem(s) in {report.entries} entries",
+          file=sys.stderr)  # fmt: skip
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="peerhaven", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -172,6 +188,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo_cmd = commands.add_parser("demo", help="seed the demo network")
     demo_cmd.add_argument("--if-empty", action="store_true", help="only when the database is empty")
     demo_cmd.set_defaults(handler=cmd_demo)
+
+    audit_cmd = commands.add_parser("audit", help="the moderation audit log").add_subparsers(
+        dest="action", required=True
+    )
+    audit_cmd.add_parser(
+        "verify", help="check the hash chain: detects edited, removed or reordered entries"
+    ).set_defaults(handler=cmd_audit_verify)
 
     admin = commands.add_parser("admin", help="operator commands").add_subparsers(
         dest="admin", required=True

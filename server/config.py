@@ -123,6 +123,28 @@ class Settings(BaseSettings):
     )
     relay_max_batch: int = Field(default=256, ge=1, le=10_000)
 
+    # Moderation (docs/moderation.md): acknowledgement deadlines per category, for each tier.
+    moderation_ack_crisis_seconds: float = Field(default=60.0, gt=0, le=24 * 3600)
+    moderation_ack_harassment_seconds: float = Field(default=15 * 60.0, gt=0, le=7 * 24 * 3600)
+    moderation_ack_patient_safety_seconds: float = Field(default=30 * 60.0, gt=0, le=7 * 24 * 3600)
+    moderation_ack_other_seconds: float = Field(default=4 * 3600.0, gt=0, le=7 * 24 * 3600)
+    moderation_poll_seconds: float = Field(
+        default=0.25, ge=0, le=60, description="How often due deadlines are looked for; 0: off."
+    )
+    max_sealed_report_bytes: int = Field(default=48 * 1024, ge=1024, le=1 << 20)
+    max_open_flags_per_member: int = Field(
+        default=5, ge=1, le=100, description="Unresolved flags one member may have on one room."
+    )
+    crisis_tiers: tuple[str, str, str] = (
+        "Talk to a peer: ask for support in Peerhaven, or stay with your peer in this room.",
+        "Your employee assistance program: confidential counselling, through your institution.",
+        "In crisis now: call or text 988 (US), or your local emergency number.",
+    )
+    crisis_tiers_by_network: dict[str, tuple[str, str, str]] = Field(
+        default_factory=dict,
+        description="Per network slug: its own peer / employee assistance / crisis line texts.",
+    )
+
     @model_validator(mode="after")
     def _refuse_placeholder_secrets(self) -> Settings:
         if self.env == "production":

@@ -1,4 +1,5 @@
-"""A demo network for `make run`: three institutions and invite codes to try every role."""
+"""A demo network for `make run`: three institutions and invite codes to try every role,
+including two moderators (the console's duty switch puts them on the primary or backup tier)."""
 
 from __future__ import annotations
 
@@ -48,7 +49,11 @@ async def seed_demo(session: AsyncSession, *, now: datetime) -> list[DemoInvite]
         institution = await directory.create_institution(
             session, network_id=network.id, slug=slug, name=name, now=now
         )
+        # The first institution also hosts the network admin and a moderator; the second a
+        # second moderator, so that the rota has a backup tier to escalate to.
         roles = (*DEMO_ROLES, Role.NETWORK_ADMIN, Role.MODERATOR) if not issued else DEMO_ROLES
+        if slug == DEMO_INSTITUTIONS[1][0]:
+            roles = (*roles, Role.MODERATOR)
         for role in roles:
             invite = await create_invite(
                 session,

@@ -1,5 +1,5 @@
 """The app's periodic jobs: the matchmaker's offer sweeper and batch window, the supporter pools'
-refresh, and housekeeping
+refresh, moderation's escalation deadlines, and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
 report window, used or expired login challenges and tokens)."""
 
@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from server.accounts import auth
 from server.config import Settings
 from server.db.engine import Database
+from server.moderation import escalation
 from server.platform.notify import SILENT, Notifier
 from server.platform.periodic import Periodic
 from server.relay import mailbox
@@ -44,6 +45,7 @@ def periodic_jobs(
     source: Roster | None = None,
 ) -> list[Periodic]:
     """Every job the settings turn on (an interval of 0 turns one off)."""
+    deadlines = escalation.deadlines(settings)
     jobs: list[tuple[str, float, Callable[[datetime], Awaitable[object]]]] = [
         ("offer-sweeper", settings.offer_sweep_seconds,
          lambda now: matchmaker.expire(db, now=now, settings=settings, notify=notify,
@@ -51,6 +53,8 @@ def periodic_jobs(
         ("batch-window", settings.batch_window_seconds,
          lambda now: matchmaker.assign_pooled(db, now=now, settings=settings, notify=notify,
                                               source=source)),
+        ("escalation", settings.moderation_poll_seconds,
+         lambda now: escalation.escalate_due(db, now=now, deadlines=deadlines, notify=notify)),
         ("housekeeping", settings.relay_sweep_seconds,
          lambda now: sweep(db, now=now, settings=settings)),
     ]  # fmt: skip

@@ -1,7 +1,7 @@
 """per-recipient mailbox cursors; the hash of each sent envelope
 
 Revision ID: 5e1f0c2d9b7a
-Revises: a8a4428b9e38
+Revises: c3d9e1f27a51
 Create Date: 2026-12-01 20:30:00.000000+00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5e1f0c2d9b7a"
-down_revision: str | None = "a8a4428b9e38"
+down_revision: str | None = "c3d9e1f27a51"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -104,7 +104,7 @@ async def login(
         await session.exec(select(Account).where(Account.identity_key == challenge.identity_key))
     ).first()
     if account is None or account.disabled_at is not None:
-        raise Unauthenticated("login failed: no active account for this key")
+        raise Unauthenticated("login failed: no active account for this key (or it is suspended)")
     return account, await issue_token(session, account_id=account.id, ttl=ttl, now=now)
 
 
@@ -146,12 +146,12 @@ async def authenticate_token(session: AsyncSession, *, token: str, now: datetime
     if row is None:
         raise Unauthenticated("unknown bearer token")
     access, account = row
+    if account.disabled_at is not None:  # first: a suspended member must be told so
+        raise Unauthenticated("this account is suspended; contact your peer-support program")
     if access.revoked_at is not None:
         raise Unauthenticated("bearer token was revoked")
     if access.expires_at <= now:
         raise Unauthenticated("bearer token expired")
-    if account.disabled_at is not None:
-        raise Unauthenticated("account is disabled")
     return Grant(account=account, token_id=access.id, expires_at=access.expires_at)
 
 

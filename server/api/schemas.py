@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from server.accounts.invites import InviteStatus
 from server.accounts.roles import Role
-from server.rooms.states import RoomStatus
+from server.rooms.states import RoomKind, RoomStatus
 from server.support.states import OfferStatus, RequestStatus
 
 __all__ = [
@@ -244,6 +244,7 @@ class MemberOut(BaseModel):
 
 class RoomOut(BaseModel):
     id: uuid.UUID
+    kind: RoomKind = Field(description="support, or moderation (a moderator's private room)")
     status: RoomStatus
     topics: list[str]
     created_at: datetime

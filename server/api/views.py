@@ -38,7 +38,7 @@ from server.db.models import (
     SupportRequest,
 )
 from server.rooms.rooms import Membership, experience_band
-from server.rooms.states import room_status
+from server.rooms.states import RoomKind, room_status
 from server.support.offers import pending_offer
 from server.support.states import RequestStatus
 
@@ -149,6 +149,7 @@ def _member(member: RoomMember) -> MemberOut:
 def room_view(found: Membership) -> RoomOut:
     return RoomOut(
         id=found.room.id,
+        kind=RoomKind(found.room.kind),
         status=room_status(found.room.closed_at),
         topics=found.room.topics,
         created_at=found.room.created_at,

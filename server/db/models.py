@@ -14,7 +14,9 @@ from server.db.types import UTCDateTime
 __all__ = [
     "AccessToken",
     "Account",
+    "AuditEntry",
     "Block",
+    "Flag",
     "Institution",
     "Invite",
     "LoginChallenge",
@@ -25,8 +27,10 @@ __all__ = [
     "OneTimePreKey",
     "Profile",
     "RelaySequence",
+    "ReportKey",
     "Room",
     "RoomMember",
+    "RotaEntry",
     "SentMessage",
     "SupportRequest",
     "SupporterProfile",
@@ -189,12 +193,20 @@ class Offer(SQLModel, table=True):
 
 
 class Room(SQLModel, table=True):
-    """Two people talking under pseudonyms, created when a supporter accepts an offer."""
+    """Two people talking under pseudonyms: a `support` room, created when a supporter accepts an
+    offer (`request_id` names the request), or a `moderation` room that a moderator opens with a
+    member who flagged a room (no request)."""
 
     __tablename__ = "rooms"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    request_id: uuid.UUID = Field(foreign_key="support_requests.id", unique=True)
+    request_id: uuid.UUID | None = Field(
+        default=None, foreign_key="support_requests.id", unique=True, nullable=True
+    )
+    kind: str = Field(
+        default="support",
+        sa_column=sa.Column(sa.String(16), nullable=False, server_default="support"),
+    )
     topics: list[str] = Field(sa_column=_json())
     created_at: datetime = Field(sa_column=_utc())
     closed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
@@ -305,6 +317,81 @@ class SentMessage(SQLModel, table=True):
     envelope_hash: bytes | None = Field(
         default=None, sa_column=sa.Column(sa.LargeBinary(32), nullable=True)
     )
+
+
+# -- Moderation (server/moderation/): report keys, the on-call rota, flags, the audit log ------
+
+
+class ReportKey(SQLModel, table=True):
+    """A moderator device's X25519 key that sealed reports are encrypted to, registered under a
+    signature of the device's Ed25519 key. One per moderator account (one device)."""
+
+    __tablename__ = "report_keys"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    public_key: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False, unique=True))
+    signature: bytes = Field(sa_column=sa.Column(sa.LargeBinary(64), nullable=False))
+    created_at: datetime = Field(sa_column=_utc())
+
+
+class RotaEntry(SQLModel, table=True):
+    """A moderator's place on their network's on-call rota: tier and whether on duty now."""
+
+    __tablename__ = "moderation_rota"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    network_id: uuid.UUID = Field(foreign_key="networks.id", index=True)
+    tier: str = Field(max_length=16)
+    on_duty: bool = Field(default=False)
+    updated_at: datetime = Field(sa_column=_utc())
+
+
+class Flag(SQLModel, table=True):
+    """A member's flag on a room, with its sealed report (ciphertext only) and queue metadata.
+
+    `escalate_at` is the persisted acknowledgement deadline of the current tier: the escalation
+    job fires it once (a guarded UPDATE) and NULLs it when acknowledged or at the last tier.
+    """
+
+    __tablename__ = "flags"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    network_id: uuid.UUID = Field(foreign_key="networks.id", index=True)
+    room_id: uuid.UUID = Field(foreign_key="rooms.id", index=True)
+    reporter_member_id: uuid.UUID = Field(foreign_key="room_members.id")
+    category: str = Field(max_length=32)
+    severity: int
+    status: str = Field(max_length=16)
+    tier: str = Field(max_length=16)
+    sealed_report: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = Field(sa_column=_utc())
+    escalate_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True, index=True))
+    escalated_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    claimed_by: uuid.UUID | None = Field(default=None, foreign_key="accounts.id")
+    claimed_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    acknowledged_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    resolved_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True))
+    outcome: str | None = Field(default=None, max_length=32)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One entry of the hash-chained audit log of moderator and admin actions.
+
+    `hash = SHA-256(prev_hash || canonical entry)`; `seq` has no gaps. Ids and actions only,
+    never report content. `actor_id` and `network_id` are plain ids (no foreign keys): the log
+    outlives what it names.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: int = Field(sa_column=sa.Column(sa.BigInteger(), primary_key=True, autoincrement=False))
+    at: datetime = Field(sa_column=_utc())
+    network_id: uuid.UUID | None = Field(default=None)
+    actor_id: uuid.UUID | None = Field(default=None)
+    action: str = Field(max_length=64)
+    subject: dict[str, str] = Field(sa_column=_json())
+    prev_hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
+    hash: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False, unique=True))
 
 
 # -- Relay: per-recipient sequence counters ---------------------------------------------------

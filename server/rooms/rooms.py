@@ -26,12 +26,15 @@ from server.db.changes import touch_supporter
 from server.db.models import Account, Block, Offer, Profile, Room, RoomMember, SupportRequest
 from server.db.upsert import insert_if_missing
 from server.errors import Conflict, InvalidInput, NotFound, RoomClosed
-from server.rooms.states import ROOM, MemberRole, RoomStatus, room_status
+from server.rooms.states import ROOM, MemberRole, RoomKind, RoomStatus, room_status
 
 __all__ = [
+    "MODERATOR_HANDLE",
     "Membership",
     "block_peer",
+    "close_for_moderation",
     "close_room",
+    "create_moderation_room",
     "create_room",
     "experience_band",
     "leave_room",
@@ -87,7 +90,9 @@ async def create_room(session: AsyncSession, *, offer: Offer, now: datetime) -> 
         if profile is None:
             raise Conflict("a member has no profile")
         profiles[account_id] = profile
-    room = Room(request_id=request.id, topics=list(request.topics), created_at=now)
+    room = Room(
+        request_id=request.id, kind=RoomKind.SUPPORT, topics=list(request.topics), created_at=now
+    )
     session.add(room)
     await session.flush()
     requester = _member(
@@ -99,6 +104,39 @@ async def create_room(session: AsyncSession, *, offer: Offer, now: datetime) -> 
     if supporter.handle == requester.handle:
         supporter.handle = f"{supporter.handle}b"
     session.add_all([requester, supporter])
+    await session.flush()
+    return room
+
+
+MODERATOR_HANDLE = "Moderator"
+
+
+async def create_moderation_room(
+    session: AsyncSession, *, member_id: uuid.UUID, moderator_id: uuid.UUID, now: datetime
+) -> Room:
+    """A private room between a moderator (shown only as "Moderator") and `member_id`'s account.
+
+    The member keeps a fresh pseudonym; the same identity, prekey and relay machinery applies.
+    """
+    member = await session.get(RoomMember, member_id)
+    if member is None:
+        raise NotFound("no such member")
+    room = Room(kind=RoomKind.MODERATION, topics=[], created_at=now)
+    session.add(room)
+    await session.flush()
+    profile = await session.get(Profile, member.account_id)
+    session.add_all([
+        RoomMember(
+            room_id=room.id, account_id=member.account_id, role=MemberRole.REQUESTER,
+            handle=_handle(),
+            specialty_label=load_taxonomy().get(profile.specialty).label if profile else "",
+            experience_band=experience_band(profile.years_experience) if profile else "",
+        ),
+        RoomMember(
+            room_id=room.id, account_id=moderator_id, role=MemberRole.MODERATOR,
+            handle=MODERATOR_HANDLE, specialty_label="Peer-support moderator", experience_band="",
+        ),
+    ])  # fmt: skip
     await session.flush()
     return room
 
@@ -195,6 +233,24 @@ async def close_room(
     return found
 
 
+async def close_for_moderation(
+    session: AsyncSession, *, room_id: uuid.UUID, now: datetime
+) -> list[RoomMember]:
+    """Close a room on a moderator's decision (idempotent); returns its members to tell."""
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise NotFound("no such room")
+    if room_status(room.closed_at) is RoomStatus.OPEN:
+        ROOM(RoomStatus.OPEN, RoomStatus.CLOSED)
+        room.closed_at = now
+        session.add(room)
+        await session.flush()
+        # As `close_room`: matching must hear of a freed supporter.
+        query = select(RoomMember).where(RoomMember.room_id == room_id)
+        for member in (await session.exec(query)).all():
+            if member.role == MemberRole.SUPPORTER:
+                touch_supporter(session, member.account_id)
+    return list((await session.exec(select(RoomMember).where(RoomMember.room_id == room_id))).all())
 def _supporter_freed(session: AsyncSession, found: Membership) -> None:
     # The supporter carries one conversation less: matching must hear of it.
     for member in (found.me, found.peer):

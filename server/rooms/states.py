@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from server.platform.transitions import Transitions
 
-__all__ = ["ROOM", "ROOM_MOVES", "MemberRole", "RoomStatus", "room_status"]
+__all__ = ["ROOM", "ROOM_MOVES", "MemberRole", "RoomKind", "RoomStatus", "room_status"]
 
 
 class RoomStatus(StrEnum):
@@ -23,6 +23,12 @@ class RoomStatus(StrEnum):
 class MemberRole(StrEnum):
     REQUESTER = "requester"
     SUPPORTER = "supporter"
+    MODERATOR = "moderator"  # in a moderation room, opposite the member who flagged
+
+
+class RoomKind(StrEnum):
+    SUPPORT = "support"  # made from an accepted offer
+    MODERATION = "moderation"  # a moderator and a member who flagged a room
 
 
 ROOM_MOVES: dict[RoomStatus, frozenset[RoomStatus]] = {

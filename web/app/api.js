@@ -165,6 +165,32 @@ export class Api {
 
   /** Block the peer (never matched again) → the room view. */
   blockPeer(roomId) { return this.post(`/api/v1/rooms/${seg(roomId)}/block`); }
+
+  // -- moderation (docs/moderation.md, protocol.md §14) ----------------------------------------
+
+  /** The moderator report keys a report from this room is sealed to → `{keys: [b64]}`. */
+  reportKeys(roomId) { return this.get(`/api/v1/rooms/${seg(roomId)}/report-keys`); }
+
+  /** Flag a room `{category, sealed_report}` → the flag with its crisis resources. */
+  flagRoom(roomId, body) { return this.post(`/api/v1/rooms/${seg(roomId)}/flags`, body); }
+
+  /** A moderator registers this device's report key `{public_key, signature}`. */
+  registerReportKey(body) { return this.put('/api/v1/moderation/report-key', body); }
+
+  /** The network's queue (severity, then age). */
+  flags() { return this.get('/api/v1/moderation/flags'); }
+
+  flag(flagId) { return this.get(`/api/v1/moderation/flags/${seg(flagId)}`); }
+
+  /** `step`: claim, acknowledge, resolve, verify, private-room, close-room, suspend. */
+  flagStep(flagId, step, body) {
+    return this.post(`/api/v1/moderation/flags/${seg(flagId)}/${seg(step)}`, body);
+  }
+
+  rota() { return this.get('/api/v1/moderation/rota'); }
+
+  /** Go on or off duty `{on_duty, tier}` → the rota. */
+  setDuty(body) { return this.put('/api/v1/moderation/rota/me', body); }
 }
 
 /** One path segment; ids are UUIDs, so this only matters for a hostile or broken value. */

@@ -20,6 +20,7 @@ import { h } from './dom.js';
 import { Relay, relayUrl } from './relay.js';
 import { Vault } from './vault.js';
 import * as home from './screens/home.js';
+import * as moderator from './screens/moderator.js';
 import * as profile from './screens/profile.js';
 import * as room from './screens/room.js';
 import * as unlock from './screens/unlock.js';
@@ -78,6 +79,9 @@ export class App {
       } catch (error) {
         return this.show(signInFailed, { error });
       }
+    }
+    if (this.me.role === 'moderator') { // the console, and the private rooms it opens
+      return name === 'room' && param ? this.show(room, { roomId: param }) : this.show(moderator, {});
     }
     if (!['clinician', 'supporter'].includes(this.me.role)) return this.show(notForRole, {});
     if (name === 'profile' || !(await this.hasProfile())) return this.show(profile, {});

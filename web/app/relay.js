@@ -218,6 +218,7 @@ export class Relay extends EventTarget {
     const added = room.addMessage({
       id: received.messageId, dir: 'in', text: decoder.decode(received.plaintext),
       ts: delivery.ts, tag: delivery.tag, franking: b64encode(received.frankingKey),
+      delivery: delivery.id, // the server's id: what a report names (protocol.md §14)
     });
     return added ? [[room.id, received.messageId]] : [];
   }

@@ -23,7 +23,8 @@ from server.state import AppState
 __all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/rooms", tags=["rooms"])
-Member = Annotated[Account, Depends(RequireRole(Role.CLINICIAN, Role.SUPPORTER))]
+# Moderators are members of the private rooms they open with a member who flagged.
+Member = Annotated[Account, Depends(RequireRole(Role.CLINICIAN, Role.SUPPORTER, Role.MODERATOR))]
 
 
 @router.get("", summary="The caller's rooms")

@@ -18,6 +18,9 @@ ALL = frozenset(Role)
 ADMINS = frozenset({Role.INSTITUTION_ADMIN, Role.NETWORK_ADMIN})
 ASKERS = frozenset({Role.CLINICIAN, Role.SUPPORTER})  # those with a profile, requests and rooms
 SUPPORTERS = frozenset({Role.SUPPORTER})
+ROOM_MEMBERS = ASKERS | {Role.MODERATOR}  # moderators are members of their private rooms
+MODERATORS = frozenset({Role.MODERATOR})
+OVERSEERS = frozenset({Role.MODERATOR, Role.NETWORK_ADMIN})  # see the queue and the rota
 
 POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("POST", "/api/v1/accounts"): PUBLIC,
@@ -41,14 +44,28 @@ POLICY: dict[tuple[str, str], frozenset[Role] | None] = {
     ("GET", "/api/v1/offers"): SUPPORTERS,
     ("POST", "/api/v1/offers/{offer_id}/accept"): SUPPORTERS,
     ("POST", "/api/v1/offers/{offer_id}/decline"): SUPPORTERS,
-    ("GET", "/api/v1/rooms"): ASKERS,
-    ("GET", "/api/v1/rooms/{room_id}"): ASKERS,
-    ("PUT", "/api/v1/rooms/{room_id}/identity"): ASKERS,
-    ("POST", "/api/v1/rooms/{room_id}/prekeys"): ASKERS,
-    ("POST", "/api/v1/rooms/{room_id}/peer-bundle"): ASKERS,
-    ("POST", "/api/v1/rooms/{room_id}/leave"): ASKERS,
-    ("POST", "/api/v1/rooms/{room_id}/close"): ASKERS,
-    ("POST", "/api/v1/rooms/{room_id}/block"): ASKERS,
+    ("GET", "/api/v1/rooms"): ROOM_MEMBERS,
+    ("GET", "/api/v1/rooms/{room_id}"): ROOM_MEMBERS,
+    ("PUT", "/api/v1/rooms/{room_id}/identity"): ROOM_MEMBERS,
+    ("POST", "/api/v1/rooms/{room_id}/prekeys"): ROOM_MEMBERS,
+    ("POST", "/api/v1/rooms/{room_id}/peer-bundle"): ROOM_MEMBERS,
+    ("POST", "/api/v1/rooms/{room_id}/leave"): ROOM_MEMBERS,
+    ("POST", "/api/v1/rooms/{room_id}/close"): ROOM_MEMBERS,
+    ("POST", "/api/v1/rooms/{room_id}/block"): ROOM_MEMBERS,
+    ("GET", "/api/v1/rooms/{room_id}/report-keys"): ASKERS,
+    ("POST", "/api/v1/rooms/{room_id}/flags"): ASKERS,
+    ("PUT", "/api/v1/moderation/report-key"): MODERATORS,
+    ("GET", "/api/v1/moderation/flags"): OVERSEERS,
+    ("GET", "/api/v1/moderation/flags/{flag_id}"): OVERSEERS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/claim"): MODERATORS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/acknowledge"): MODERATORS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/resolve"): MODERATORS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/verify"): MODERATORS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/private-room"): MODERATORS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/close-room"): MODERATORS,
+    ("POST", "/api/v1/moderation/flags/{flag_id}/suspend"): MODERATORS,
+    ("GET", "/api/v1/moderation/rota"): OVERSEERS,
+    ("PUT", "/api/v1/moderation/rota/me"): MODERATORS,
     # Last: it logs the caller out.
     ("DELETE", "/api/v1/auth/tokens/current"): ALL,
 }

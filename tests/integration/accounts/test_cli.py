@@ -39,6 +39,7 @@ def test_migrate_demo_and_admin_commands(database_url: str, tmp_path: Path) -> N
     lines = [line.split() for line in invites_file.read_text().splitlines()[1:]]
     assert {line[1] for line in lines} >= {"clinician", "supporter", "network_admin"}
     assert len({line[0] for line in lines}) == 3  # three institutions
+    assert [line[1] for line in lines].count("moderator") == 2  # a primary and a backup
 
     again = peerhaven(env, "demo", "--if-empty")
     assert again.returncode == 0 and "already has data" in again.stdout

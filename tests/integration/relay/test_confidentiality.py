@@ -1,6 +1,8 @@
 """No plaintext on the server: a conversation carrying a unique canary runs through the real
-server; afterwards every byte the server wrote (database files or dump, Redis keys, values and
-files, its data directory, every log line) is searched for the canary, in plain, hex and base64.
+server, and the supporter flags the room with a sealed report revealing a canary message (and a
+canary note) that a moderator opens and verifies; afterwards every byte the server wrote
+(database files or dump, Redis keys, values and files, its data directory, every log line) is
+searched for the canary, in plain, hex and base64.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from client.ledger import FrankedMessage
 from crypto import Envelope
+from server.accounts.roles import Role
 from tests.integration.canary import leaks
-from tests.integration.flows import Flow, build_flow
+from tests.integration.flows import Flow, Side, build_flow, side
 from tests.integration.sockets import open_socket
 from tests.live import serve
 from tests.services import PostgresServer, RedisServer
@@ -92,6 +96,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
 class Conversation:
     undelivered: str  # the id of an envelope left in the mailbox
     envelopes: list[str]  # every envelope sent, as encoded
+    kept: FrankedMessage  # the supporter's record of the first message (what a report reveals)
 
 
 async def _converse(world: World, flow: Flow, canary: str) -> Conversation:
@@ -108,6 +113,11 @@ async def _converse(world: World, flow: Flow, canary: str) -> Conversation:
         flow.room_id, Envelope.decode(first["envelope"])
     )
     assert canary in message.plaintext.decode()  # positive control: the canary did travel
+    kept = FrankedMessage(
+        delivery_id=first["id"], message_id=message.message_id, room=flow.room_id,
+        sender=message.sender, ts=first["ts"], plaintext=message.plaintext,
+        franking_key=message.franking_key, commitment=message.commitment, tag=first["tag"],
+    )  # fmt: skip
     await bob.send({"type": "ack", "ids": [first["id"]]})
     for i in range(3):
         reply = b_session.encrypt(f"{canary} reply {i}".encode())
@@ -127,7 +137,18 @@ async def _converse(world: World, flow: Flow, canary: str) -> Conversation:
     await alice.send({"type": "ping"})
     await alice.expect("pong")
     await alice.close()
-    return Conversation(undelivered=later.message_id, envelopes=sent)
+    return Conversation(undelivered=later.message_id, envelopes=sent, kept=kept)
+
+
+def _report(world: World, flow: Flow, moderator: Side, kept: FrankedMessage, canary: str) -> None:
+    """The supporter flags the room, revealing the canary message with a note that carries the
+    canary too; the moderator opens the report and verifies it by franking."""
+    flag = flow.supporter.client.flag_room(
+        flow.room_id, "crisis", note=f"my peer wrote {canary}", reveal=[kept]
+    )
+    report = moderator.client.read_report(moderator.client.flag(flag["id"]))
+    assert canary in report.note and canary in report.messages[0].plaintext.decode()  # control
+    assert [v["verified"] for v in moderator.client.verify_report(flag["id"], report)] == [True]
 
 
 async def test_no_plaintext_anywhere_on_the_server(
@@ -142,9 +163,15 @@ async def test_no_plaintext_anywhere_on_the_server(
     try:
         flow = build_flow(backend.world, tmp_path / "clients")
         tokens = [flow.clinician.client._token, flow.supporter.client._token]
+        moderator = side(backend.world, tmp_path / "clients", "moderator", Role.MODERATOR, "a")
+        moderator.client.register_report_key()
+        moderator.client.set_duty(True)
+        tokens.append(moderator.client._token)
         conversation = await _converse(backend.world, flow, canary)
+        _report(backend.world, flow, moderator, conversation.kept, canary)
         flow.clinician.client.close()
         flow.supporter.client.close()
+        moderator.client.close()
     finally:
         root.removeHandler(collect)
         root.setLevel(previous)
@@ -153,6 +180,7 @@ async def test_no_plaintext_anywhere_on_the_server(
     assert collect.debug, "the server logged nothing at DEBUG"
     stored = backend.stored_bytes()
     assert conversation.undelivered.encode() in stored  # the search covers the mailbox
+    assert b"report_key.registered" in stored  # ... and the moderation tables
 
     assert leaks(stored, canary) == [], f"{backend.name}: canary in stored data"
     assert leaks(logs, canary) == [], f"{backend.name}: canary in logs"

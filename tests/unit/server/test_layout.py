@@ -10,6 +10,7 @@ from importlib import resources
 from pathlib import Path
 
 from server.accounts.invites import InviteStatus
+from server.moderation.states import Category, FlagStatus, Outcome, Tier
 from server.rooms.states import MemberRole, RoomStatus
 from server.support.states import OfferStatus, RequestStatus
 
@@ -18,7 +19,10 @@ DOMAINS = {"accounts", "support", "rooms", "moderation", "federation", "checkins
 EDGES = {"api", "relay"}
 # The composition layer: it builds the app out of every other part.
 COMPOSITION = {"app", "cli", "demo", "jobs", "state"}
-STATE_TABLES = {"server/support/states.py", "server/rooms/states.py", "server/accounts/invites.py"}
+STATE_TABLES = {
+    "server/support/states.py", "server/rooms/states.py", "server/accounts/invites.py",
+    "server/moderation/states.py",
+}  # fmt: skip
 
 
 def _unit(path: Path) -> str:
@@ -92,7 +96,8 @@ def test_no_cycles_between_packages() -> None:
 
 def _status_values() -> set[str]:
     enums: list[type[StrEnum]] = [
-        RequestStatus, OfferStatus, RoomStatus, MemberRole, InviteStatus,
+        RequestStatus, OfferStatus, RoomStatus, MemberRole, InviteStatus, FlagStatus, Tier,
+        Category, Outcome,
     ]  # fmt: skip
     return {member.value for enum in enums for member in enum}
 

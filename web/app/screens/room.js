@@ -12,6 +12,7 @@
 
 import { busy, errorBox, friendlyError, h, shortTime, showError } from '../dom.js';
 import { confirmAction, modal } from '../dialogs.js';
+import { reportDialog } from '../report.js';
 import { joinRoom } from '../room.js';
 import { topicLabel } from '../vocabulary.js';
 
@@ -175,7 +176,10 @@ export async function render(app, { roomId }) {
       showError(error, friendlyError(e));
     }
   };
-  const menu = h('div', { class: 'room-actions' },
+  const report = app.me.role === 'moderator' ? null
+    : h('button', { type: 'button', class: 'danger', text: 'Get help / report',
+      onclick: () => reportDialog(app, room) });
+  const menu = h('div', { class: 'room-actions' }, report,
     h('button', { type: 'button', class: 'secondary', text: 'Safety number', onclick: safety }),
     h('button', { type: 'button', class: 'secondary', text: 'Leave',
       onclick: act((id) => app.api.leaveRoom(id), 'Leave this conversation?', 'You will not see new messages. '

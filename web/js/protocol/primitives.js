@@ -241,3 +241,48 @@ export function aeadDecrypt(key, nonce, ciphertext, associatedData) {
     throw new DecryptionError();
   }
 }
+
+/** Bytes a sealed box adds: the ephemeral public key (32) and the Poly1305 tag (16). */
+export const SEALED_BOX_OVERHEAD = 48;
+
+/**
+ * libsodium's sealed box to an X25519 public key: `epk ‖ crypto_box(message, nonce =
+ * BLAKE2b-192(epk ‖ pk), pk, esk)` with `esk = rng(32)`. Built from `crypto_box_easy` so that a
+ * fixed `rng` replays the vectors; byte for byte what `crypto_box_seal` makes.
+ * @param {Uint8Array} message
+ * @param {Uint8Array} publicKey
+ * @param {Random} [rng]
+ * @returns {Uint8Array}
+ */
+export function cryptoBoxSeal(message, publicKey, rng = randomBytes) {
+  checkLength('X25519 public key', publicKey, X25519_BYTES);
+  const s = sodium();
+  const ephemeralSecret = rng(X25519_BYTES);
+  checkLength('ephemeral key', ephemeralSecret, X25519_BYTES);
+  const ephemeralPublic = s.crypto_scalarmult_base(ephemeralSecret);
+  const nonce = s.crypto_generichash(24, concat(ephemeralPublic, publicKey), null);
+  try {
+    return concat(ephemeralPublic, s.crypto_box_easy(message, nonce, publicKey, ephemeralSecret));
+  } catch {
+    throw new InvalidKeyError('unusable X25519 public key');
+  }
+}
+
+/**
+ * Open a sealed box (`crypto_box_seal_open`).
+ * @param {Uint8Array} sealed
+ * @param {Uint8Array} publicKey
+ * @param {Uint8Array} privateKey
+ * @returns {Uint8Array}
+ * @throws {DecryptionError} (no detail) if it was not sealed to this key or was altered
+ */
+export function cryptoBoxSealOpen(sealed, publicKey, privateKey) {
+  checkLength('X25519 public key', publicKey, X25519_BYTES);
+  checkLength('X25519 private key', privateKey, X25519_BYTES);
+  if (!isBytes(sealed) || sealed.length < SEALED_BOX_OVERHEAD) throw new DecryptionError();
+  try {
+    return sodium().crypto_box_seal_open(sealed, publicKey, privateKey);
+  } catch {
+    throw new DecryptionError();
+  }
+}

@@ -21,6 +21,7 @@ export const franking = await load('franking');
 export const envelope = await load('envelope');
 export const session = await load('session');
 export const fingerprint = await load('fingerprint');
+export const report = await load('report');
 export const relay = await load('relay');
 export const statements = await load('statements');
 
@@ -33,6 +34,10 @@ await protocol.ready();
 
 export const vectors = JSON.parse(
   readFileSync(new URL('../../../crypto/vectors.json', import.meta.url), 'utf8'),
+);
+
+export const reportVectors = JSON.parse(
+  readFileSync(new URL('../../../crypto/report_vectors.json', import.meta.url), 'utf8'),
 );
 
 export const hex = encoding.fromHex;
