@@ -7,11 +7,12 @@ material never leaves the :class:`KeyFolder` except as public keys and signature
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-from client.conversation import Conversation
+from client.conversation import Conversation, add_one_time_prekeys
 from client.errors import ApiError, OriginMismatch
 from client.keyfolder import KeyFolder
 from client.ledger import FrankedMessage
@@ -342,8 +343,42 @@ class Peerhaven:
             )
         return details
 
+    def upload_one_time_prekeys(self, room_id: str, keys: Sequence[OneTimePreKey]) -> int:
+        """Upload the public halves of `keys` (already saved in the room keystore); returns how
+        many unclaimed one-time prekeys the server now holds for this member.
+
+        Raises `ApiError` 409 when an id was used before (draw new keys), 422 beyond the limit.
+        """
+        answer = self._call(
+            "POST",
+            f"/api/v1/rooms/{_room(room_id)}/prekeys",
+            {
+                "one_time_prekeys": [
+                    {"key_id": k.key_id, "public_key": b64encode(k.public_key)} for k in keys
+                ]
+            },
+        )
+        available: int = answer["one_time_prekeys_available"]
+        return available
+
+    def top_up_prekeys(self, room_id: str, *, available: int, target: int = 10) -> int:
+        """Answer a `prekeys_low` notification without a relay client: make `target - available`
+        one-time prekeys, save them, upload them. Returns the server's new count.
+
+        Not for a room a running `RelayClient` has open (it keeps the keystore in memory and
+        tops up by itself).
+        """
+        room_id = _room(room_id)
+        store = self._room_store(room_id)
+        fresh = add_one_time_prekeys(store, max(0, target - available))
+        if not fresh:
+            return available
+        self.keys.save_room(room_id, store)
+        return self.upload_one_time_prekeys(room_id, fresh)
+
     def claim_peer_bundle(self, room_id: str) -> tuple[str, PreKeyBundle]:
-        """Claim the peer's prekey bundle (one one-time prekey each time): (member id, bundle).
+        """Claim the peer's prekey bundle: (member id, bundle). It carries one of the peer's
+        one-time prekeys while they have one left, and none after that (X3DH with three DH).
 
         Raises `SignatureError` for a bundle whose signed prekey does not verify.
         """

@@ -6,6 +6,9 @@
         async for event in relay.events():
             ...
 
+The client keeps its one-time prekeys stocked: on a `prekeys_low` notification it makes and saves
+more, then uploads them (docs/protocol.md section 13).
+
 One connection at a time; when it drops, the client reconnects with exponential backoff and
 jitter, authenticates, syncs from its cursor and re-sends its outbox (the :class:`Relay` does
 the bookkeeping). Close code 4001 (token expired or revoked) triggers a fresh login first.
@@ -29,7 +32,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from client.api import Peerhaven
 from client.conversation import Conversation
 from client.errors import ApiError
-from client.events import Event, RoomNeeded
+from client.events import Event, Notification, RoomNeeded
 from client.relay import Changes, Relay, State
 from crypto.relay import CloseCode
 
@@ -79,9 +82,11 @@ class RelayClient:
         resync_interval: float = 30.0,
         open_timeout: float = 10.0,
         proxy: str | Literal[True] | None = True,
+        one_time_prekeys: int = 10,
     ) -> None:
         """`proxy`: True follows the environment (`https_proxy`, `no_proxy`), None connects
-        directly, a URL names a proxy."""
+        directly, a URL names a proxy. `one_time_prekeys`: how many unclaimed one-time prekeys
+        a top-up restores."""
         self.api = api
         self.relay: Relay | None = None
         self.connected = asyncio.Event()
@@ -97,6 +102,8 @@ class RelayClient:
         self._helpers: set[asyncio.Task[None]] = set()
         self._closing = False
         self._wake = asyncio.Event()
+        self._prekey_target = one_time_prekeys
+        self._topping_up: set[str] = set()
 
     def __repr__(self) -> str:
         return f"RelayClient({self.api.relay_url!r}, connected={self.connected.is_set()})"
@@ -211,6 +218,15 @@ class RelayClient:
             self._machine.mark_verified(conversation.room)
             await self._settle()
 
+    async def restart_session(self, room_id: str) -> None:
+        """Start a fresh X3DH handshake in `room_id` with a newly claimed bundle (for a session
+        that has gone wrong); the next :meth:`send` carries the new handshake."""
+        conversation = await self.open_room(room_id)
+        async with self._lock:
+            _peer, bundle = await asyncio.to_thread(self.api.claim_peer_bundle, conversation.room)
+            self._machine.start_session(conversation.room, bundle)
+            await self._settle()
+
     async def sync(self) -> None:
         """Ask the server again for anything pending; a `SyncDone` event marks the end."""
         async with self._lock:
@@ -264,6 +280,8 @@ class RelayClient:
         for event in machine.events_received():
             if isinstance(event, RoomNeeded):
                 self._spawn(self._open_needed(event.room))
+            elif isinstance(event, Notification) and event.event == "prekeys_low":
+                self._top_up_soon(event)
             self._queue.put_nowait(event)
 
     def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
@@ -283,6 +301,47 @@ class RelayClient:
             # Otherwise the deliveries stay unacknowledged and come again after a reconnect.
         except Exception as exc:
             log.warning("cannot open room %s for a delivery: %s", room, type(exc).__name__)
+
+    def _top_up_soon(self, event: Notification) -> None:
+        room = str(event.data.get("room", ""))
+        try:
+            room = str(uuid.UUID(room))
+            available = int(str(event.data.get("available", "0")))
+        except ValueError:
+            return  # not a notification this client understands
+        if room in self._topping_up:
+            return  # one at a time per room; a later claim notifies again if still low
+        self._topping_up.add(room)
+        self._spawn(self._top_up(room, available))
+
+    async def _top_up(self, room: str, available: int) -> None:
+        """Make, save, then upload `target - available` one-time prekeys for `room`."""
+        try:
+            for _attempt in range(2):
+                async with self._lock:
+                    machine = self._machine
+                    if room not in machine.rooms:
+                        return
+                    fresh = machine.add_one_time_prekeys(
+                        room, max(0, self._prekey_target - available)
+                    )
+                    await self._settle()  # on disk before the server can hand them out
+                if not fresh:
+                    return
+                try:
+                    await asyncio.to_thread(self.api.upload_one_time_prekeys, room, fresh)
+                    return
+                except ApiError as exc:
+                    async with self._lock:
+                        self._machine.forget_one_time_prekeys(room, [k.key_id for k in fresh])
+                        await self._settle()
+                    if exc.status != 409:  # 409: an id the server has seen; draw new ones
+                        log.warning("prekey top-up for room %s refused: %s", room, exc.status)
+                        return
+        except Exception as exc:  # the next claim below the threshold notifies again
+            log.warning("prekey top-up for room %s failed: %s", room, type(exc).__name__)
+        finally:
+            self._topping_up.discard(room)
 
     async def _tick(self) -> None:
         while True:

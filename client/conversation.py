@@ -17,6 +17,7 @@ The peer's room identity key is pinned (`crypto.PeerPin`, in the room keystore; 
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from crypto import (
@@ -25,6 +26,7 @@ from crypto import (
     EnvelopeType,
     InvalidKeyError,
     Keystore,
+    OneTimePreKey,
     PreKeyBundle,
     ReceivedMessage,
     Session,
@@ -33,7 +35,26 @@ from crypto import (
     safety_number,
 )
 
-__all__ = ["Conversation"]
+__all__ = ["Conversation", "add_one_time_prekeys"]
+
+# One-time prekey ids of a top-up are drawn at random: ids are never reused (the server refuses
+# an id it has seen, 409), and the keystore forgets the ids of used keys, so a counter kept there
+# could not know them. Ids up to 2**31 keep clear of the small ids a first upload uses.
+_ID_FLOOR, _ID_CEILING = 1 << 16, 1 << 31
+
+
+def add_one_time_prekeys(keys: Keystore, count: int) -> list[OneTimePreKey]:
+    """Make `count` fresh one-time prekeys with unused random ids and keep them in `keys`
+    (the caller persists `keys` before uploading the public halves)."""
+    made: list[OneTimePreKey] = []
+    while len(made) < count:
+        key_id = _ID_FLOOR + secrets.randbelow(_ID_CEILING - _ID_FLOOR)
+        if key_id in keys.one_time_prekeys:
+            continue
+        key = OneTimePreKey.generate(key_id)
+        keys.one_time_prekeys[key_id] = key
+        made.append(key)
+    return made
 
 
 @dataclass(repr=False)

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from client.conversation import Conversation
+from client.conversation import Conversation, add_one_time_prekeys
 from client.errors import (
     FrameError,
     KeyChangePending,
@@ -68,7 +68,7 @@ from client.frames import (
     sync_frame,
 )
 from client.ledger import Failure, FrankedMessage, Ledger, Outgoing, RoomInfo
-from crypto import CryptoError, Envelope, IdentityKeyChanged, PreKeyBundle
+from crypto import CryptoError, Envelope, IdentityKeyChanged, OneTimePreKey, PreKeyBundle
 from crypto.relay import is_final_send_error
 
 __all__ = ["Changes", "Relay", "State"]
@@ -140,6 +140,20 @@ class Relay:
         """Deliveries held for `room` cannot be read on this device: record and ack them."""
         for frame in self._held.pop(_canonical(room), []):
             self._fail(frame, reason)
+
+    def add_one_time_prekeys(self, room: str, count: int) -> list[OneTimePreKey]:
+        """Make `count` one-time prekeys for `room` (saved with the next :meth:`changes`; upload
+        their public halves only after that). Raises `UnknownRoomError` for a room not open."""
+        made = add_one_time_prekeys(self._room(room).keys, count)
+        self._dirty_rooms.add(_canonical(room))
+        return made
+
+    def forget_one_time_prekeys(self, room: str, key_ids: Iterable[int]) -> None:
+        """Drop keys the server refused (an id it had seen): they can never be claimed."""
+        keys = self._room(room).keys
+        for key_id in key_ids:
+            keys.one_time_prekeys.pop(key_id, None)
+        self._dirty_rooms.add(_canonical(room))
 
     def start_session(self, room: str, bundle: PreKeyBundle) -> None:
         """Start X3DH in `room` with the peer's bundle (claimed over HTTP by the caller).

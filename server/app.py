@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from server.api.middleware import BodyLimit, MetricsMiddleware
+from server.api.openapi import install_openapi
 from server.api.problems import install_problem_handlers
 from server.api.routes import (
     accounts,
@@ -31,9 +32,9 @@ from server.platform.logs import protect_logs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
 from server.platform.pubsub import pubsub_from_url
-from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import load_server_keys
 from server.platform.sessions import PubSubSessions
+from server.platform.throttle import Throttle, ThrottleStorage
 from server.relay.connections import ConnectionCounter
 from server.relay.writer import MailboxWriter
 from server.state import AppState
@@ -51,6 +52,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     pubsub = pubsub_from_url(settings.redis_url, inbox_size=settings.pubsub_inbox_size)
     db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     keys = load_server_keys(settings)
+    throttles = ThrottleStorage(settings.redis_url, key_secret=keys.franking_secret)
     metrics = Metrics()
     connections = ConnectionCounter(settings.ws_connections_per_account)
     metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
@@ -60,8 +62,16 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         keys=keys,
         metrics=metrics,
         clock=clock,
-        auth_limiter=RateLimiter(capacity=settings.auth_attempts_per_minute, period=60.0),
-        registration_limiter=RateLimiter(capacity=settings.registrations_per_hour, period=3600.0),
+        throttles=throttles,
+        auth_limiter=Throttle(
+            throttles, name="auth", limit=settings.auth_attempts_per_minute, period=60
+        ),
+        registration_limiter=Throttle(
+            throttles, name="registration", limit=settings.registrations_per_hour, period=3600
+        ),
+        request_limiter=Throttle(
+            throttles, name="requests", limit=settings.request_changes_per_hour, period=3600
+        ),
         pubsub=pubsub,
         notify=PubSubNotifier(pubsub),
         end_sessions=PubSubSessions(pubsub),
@@ -100,6 +110,7 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
             for job in jobs:
                 await job.stop()
             await state.writes.stop()
+            await throttles.close()
             await state.roster.stop()
             await pubsub.stop()
             await state.db.dispose()
@@ -112,12 +123,13 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.state.peerhaven = state
     install_problem_handlers(app)
+    install_openapi(app)
     for module in (health, auth, accounts, invites, networks, profiles, support, rooms, moderation,
                    ws):
         app.include_router(module.router)
     app.include_router(web.create_router(settings))
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(MetricsMiddleware, metrics=state.metrics)
+    app.add_middleware(MetricsMiddleware, metrics=state.metrics, access_log=settings.access_log)
     return app
 
 
@@ -129,6 +141,7 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": settings.ws_max_frame_bytes,
         "ws_per_message_deflate": False,  # ciphertext does not compress
         "log_level": settings.log_level.lower(),
+        "access_log": False,  # full paths carry ids; the app logs route templates instead
     }
 
 

@@ -22,7 +22,7 @@ from server.db import migrate
 from server.db.engine import Database
 from server.errors import ServiceError
 from server.moderation import audit
-from server.platform.logs import protect_logs
+from server.platform.logs import protect_logs, uvicorn_log_config
 from server.platform.pubsub import pubsub_from_url
 from server.platform.sessions import PubSubSessions
 
@@ -60,6 +60,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
+        log_config=uvicorn_log_config(settings.log_level),
         proxy_headers=True,
         **uvicorn_options(settings),
     )

@@ -16,6 +16,7 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "changeme", "change-me", "secret", "placeholder", "xxx", "todo"}
 )
 MIN_SECRET_CHARS = 43  # 32 bytes in base64url
+MIN_METRICS_TOKEN_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -42,6 +43,15 @@ class Settings(BaseSettings):
         description="Origin that clients sign into login challenges; defaults to http://host:port.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    access_log: bool = Field(
+        default=True,
+        description="Log each HTTP request as route template, status and duration (never a "
+        "path, id or client address); uvicorn's own access log is always off.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token for GET /metrics (32+ characters); unset: /metrics is off.",
+    )
 
     # Server secrets; generated under data_dir on first start unless given (refused in production
     # when missing or a placeholder).
@@ -56,6 +66,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024)
     auth_attempts_per_minute: int = Field(default=20, ge=1)
     registrations_per_hour: int = Field(default=20, ge=1)
+    request_changes_per_hour: int = Field(
+        default=30, ge=1, description="Support requests opened + cancelled per account per hour."
+    )
     max_open_invites_per_institution: int = Field(default=500, ge=1)
 
     # Support requests, offers and rooms.
@@ -82,6 +95,13 @@ class Settings(BaseSettings):
         description="Pool routine requests and assign them jointly this often; 0: off.",
     )
     max_one_time_prekeys: int = Field(default=100, ge=1, le=1000)
+    prekeys_low_threshold: int = Field(
+        default=5,
+        ge=0,
+        le=1000,
+        description="Notify a member (`prekeys_low`) when a claim leaves fewer unclaimed "
+        "one-time prekeys than this; 0: never.",
+    )
     crisis_resources: tuple[str, ...] = (
         "If you are in immediate danger, call your local emergency number.",
         "US: call or text 988 (Suicide & Crisis Lifeline), any time.",
@@ -153,6 +173,17 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "production mode needs PEERHAVEN_FRANKING_SECRET: at least 32 random bytes "
                     "(43+ base64url characters), not a placeholder"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_weak_metrics_token(self) -> Settings:
+        if self.metrics_token is not None:
+            token = self.metrics_token.get_secret_value()
+            if token.lower() in PLACEHOLDER_SECRETS or len(token) < MIN_METRICS_TOKEN_CHARS:
+                raise ValueError(
+                    f"PEERHAVEN_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_CHARS} random "
+                    "characters, not a placeholder"
                 )
         return self
 

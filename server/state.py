@@ -11,9 +11,9 @@ from server.db.engine import Database
 from server.platform.metrics import Metrics
 from server.platform.notify import Notifier
 from server.platform.pubsub import PubSub
-from server.platform.ratelimit import RateLimiter
 from server.platform.secrets import ServerKeys
 from server.platform.sessions import SessionEnder
+from server.platform.throttle import Throttle, ThrottleStorage
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
 from server.relay.writer import MailboxWriter
@@ -29,8 +29,10 @@ class AppState:
     keys: ServerKeys
     metrics: Metrics
     clock: Callable[[], datetime]
-    auth_limiter: RateLimiter
-    registration_limiter: RateLimiter
+    throttles: ThrottleStorage
+    auth_limiter: Throttle
+    registration_limiter: Throttle
+    request_limiter: Throttle
     pubsub: PubSub
     notify: Notifier
     end_sessions: SessionEnder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -16,8 +17,11 @@ import uvicorn
 from server.app import create_app, uvicorn_options
 from server.config import Settings
 from server.db import migrate
+from server.platform.logs import NoClientAddresses
 
 __all__ = ["LiveServer", "serve"]
+
+_NO_ADDRESSES = NoClientAddresses()
 
 
 @dataclass
@@ -47,6 +51,8 @@ def serve(settings: Settings, *, port: int = 0, log_level: str = "warning") -> I
     app = create_app(settings)
     options = {**uvicorn_options(settings), "log_level": log_level}
     config = uvicorn.Config(app, lifespan="on", **options)
+    # Not `uvicorn_log_config`: that configures the root logger, which pytest's capture owns.
+    logging.getLogger("uvicorn.error").addFilter(_NO_ADDRESSES)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
     thread.start()

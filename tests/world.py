@@ -54,6 +54,10 @@ class World:
         with ThreadPoolExecutor(max_workers=1) as pool:
             return pool.submit(asyncio.run, go()).result()
 
+    def metrics(self) -> str:
+        """The Prometheus text of /metrics, with the test deployments' metrics token."""
+        return self.client.get("/metrics", headers=METRICS_HEADERS).text
+
     def invite(self, role: Role, institution: str = "a", ttl: timedelta = timedelta(days=1)) -> str:
         async def make(session):
             issued = await invites.create_invite(
@@ -88,5 +92,11 @@ def seed_world(world: World) -> None:
     world.run(seed)
 
 
+# Test deployments are monitored: /metrics answers this bearer token (docs/operations.md).
+METRICS_TOKEN = "test-metrics-token-" + "m" * 24
+METRICS_HEADERS = {"authorization": f"Bearer {METRICS_TOKEN}"}
+
+
 def make_settings(database_url: str, data_dir: Path, **overrides: object) -> Settings:
-    return Settings(database_url=database_url, data_dir=data_dir, **overrides)
+    fields: dict[str, object] = {"metrics_token": METRICS_TOKEN, **overrides}
+    return Settings(database_url=database_url, data_dir=data_dir, **fields)

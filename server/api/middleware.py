@@ -1,4 +1,4 @@
-"""HTTP middleware: the request body limit, and metrics by route template.
+"""HTTP middleware: the request body limit, and metrics and the access log by route template.
 
 The body limit is answered with problem details. A declared oversized Content-Length is refused
 before anything reads the body; a streamed body is counted as it arrives and refused as soon as
@@ -7,6 +7,7 @@ it passes the limit. (FastAPI's own `max_body_size` answers in plain text, so it
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.exceptions import HTTPException
@@ -17,6 +18,8 @@ from server.errors import PayloadTooLarge
 from server.platform.metrics import Metrics
 
 __all__ = ["BodyLimit", "MetricsMiddleware"]
+
+log = logging.getLogger(__name__)
 
 
 class BodyLimit:
@@ -49,11 +52,14 @@ class BodyLimit:
 
 
 class MetricsMiddleware:
-    """Counts requests by route *template*, so ids never become label values."""
+    """Counts requests by route *template*, so ids never become label values, and writes the
+    access log the same way: method, template, status, milliseconds; never a path, a query, an
+    id or a client address (uvicorn's own access log is off, see `server.platform.logs`)."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, metrics: Metrics, *, access_log: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,7 +77,10 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
+            elapsed = time.perf_counter() - started
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             self.metrics.requests.labels(template, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(template).observe(time.perf_counter() - started)
+            self.metrics.latency.labels(template).observe(elapsed)
+            if self.access_log:
+                log.info("%s %s %d %.1fms", scope["method"], template, status, elapsed * 1000)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from matching.taxonomy import Level, load_taxonomy
+from matching.vocabulary import CareerStage, Topic
 from server.accounts.invites import InviteStatus
 from server.accounts.roles import Role
 from server.rooms.states import RoomKind, RoomStatus
 from server.support.states import OfferStatus, RequestStatus
 
 __all__ = [
+    "PATTERN_MESSAGES",
     "AvailabilityIn",
     "BundleOut",
     "ChallengeCreate",
@@ -32,6 +36,7 @@ __all__ = [
     "OrgOut",
     "PreKeysIn",
     "PreKeysOut",
+    "ProblemDetails",
     "ProfileIn",
     "ProfileOut",
     "Registration",
@@ -46,12 +51,80 @@ __all__ = [
     "TokenOut",
 ]
 
-B64Key = Field(min_length=43, max_length=44, description="32 bytes, base64url")
-B64Signature = Field(min_length=86, max_length=88, description="64 bytes, base64url")
+# Canonical unpadded (or padded) base64url of exactly 32 / 64 bytes: the last character carries
+# only the bits that remain, so the pattern admits exactly the canonical encodings.
+B64_32 = r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]=?$"
+B64_64 = r"^[A-Za-z0-9_-]{85}[AQgw](==)?$"
+B64Key = Field(min_length=43, max_length=44, pattern=B64_32, description="32 bytes, base64url")
+B64Signature = Field(
+    min_length=86, max_length=88, pattern=B64_64, description="64 bytes, base64url"
+)
+def _json_integer(value: object) -> object:
+    # A JSON integer: 3 or 3.0 (JSON Schema counts both), never true/false or "3", which
+    # pydantic's lax mode would take.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("Input should be an integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("Input should be an integer")
+        return int(value)
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+LANGUAGE = r"^[a-z]{2}$"
+# What a pattern mismatch means, for `server.api.problems` (the pattern itself helps nobody).
+PATTERN_MESSAGES = {
+    B64_32: "must be 32 bytes in canonical base64url",
+    B64_64: "must be 64 bytes in canonical base64url",
+    LANGUAGE: "must be an ISO 639-1 language code such as 'en'",
+}
+Language = Annotated[str, Field(pattern=LANGUAGE, description="ISO 639-1 code")]
+
+
+def _one_of(values: Callable[[], Iterable[str]]) -> Callable[[dict[str, Any]], None]:
+    """Declare a vocabulary as an OpenAPI `enum` on a `str` field (the server still checks it,
+    so its own message is what a caller gets)."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["enum"] = sorted(values())
+
+    return extra
+
+
+def _specialties() -> Iterable[str]:
+    taxonomy = load_taxonomy()
+    return (n.code for n in taxonomy.nodes if n.level is not Level.GROUPING)
+
+
+def _topics() -> Iterable[str]:
+    return (t.value for t in Topic)
+
+
+def _career_stages() -> Iterable[str]:
+    return (c.value for c in CareerStage)
 
 
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="Where, as a dotted path (`(unknown field)` for extra ones)")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details: every error the API answers (`application/problem+json`).
+    `detail` says what was wrong and never quotes the request."""
+
+    type: str = Field(default="about:blank", examples=["about:blank"])
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="For 422 from schema validation: one entry per problem."
+    )
 
 
 class Registration(Request):
@@ -107,7 +180,10 @@ class TokenOut(BaseModel):
 
 class InviteCreate(Request):
     role: Role
-    expires_in_hours: int | None = Field(default=None, ge=1, le=90 * 24)
+    # Constraints before the validator, so they reach the JSON schema inside the union.
+    expires_in_hours: (
+        Annotated[int, Field(ge=1, le=90 * 24), BeforeValidator(_json_integer)] | None
+    ) = None
 
 
 class InviteOut(BaseModel):
@@ -130,11 +206,26 @@ KeyId = Field(ge=0, le=0xFFFFFFFF)
 
 
 class ProfileIn(Request):
-    specialty: str = Field(min_length=1, max_length=32, examples=["207P00000X"])
-    years_experience: int = Field(ge=0, le=70)
-    career_stage: str = Field(min_length=1, max_length=32, examples=["mid-career"])
-    languages: list[str] = Field(min_length=1, max_length=10, examples=[["en"]])
-    time_zone: str = Field(min_length=1, max_length=64, examples=["Europe/Berlin"])
+    specialty: str = Field(
+        min_length=1,
+        max_length=32,
+        examples=["207P00000X"],
+        json_schema_extra=_one_of(_specialties),
+    )
+    years_experience: JsonInt = Field(ge=0, le=70)
+    career_stage: str = Field(
+        min_length=1,
+        max_length=32,
+        examples=["mid-career"],
+        json_schema_extra=_one_of(_career_stages),
+    )
+    languages: list[Language] = Field(min_length=1, max_length=10, examples=[["en"]])
+    time_zone: str = Field(
+        min_length=1,
+        max_length=64,
+        examples=["Europe/Berlin"],
+        description="An IANA time zone name (checked by the server; 422 when unknown).",
+    )
 
 
 class ProfileOut(BaseModel):
@@ -151,15 +242,18 @@ class DailyHours(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    start: int = Field(ge=0, le=1440)
-    end: int = Field(ge=0, le=1440)
+    start: JsonInt = Field(ge=0, le=1440)
+    end: JsonInt = Field(ge=0, le=1440)
+
+
+Topic_ = Annotated[str, Field(json_schema_extra=_one_of(_topics))]
 
 
 class SupporterProfileIn(Request):
-    topic_expertise: list[str] = Field(default_factory=list, max_length=20)
-    concurrent_cap: int = Field(default=2, ge=0, le=50)
-    weekly_cap: int = Field(default=3, ge=0, le=50)
-    available: bool = True
+    topic_expertise: list[Topic_] = Field(default_factory=list, max_length=20)
+    concurrent_cap: JsonInt = Field(default=2, ge=0, le=50)
+    weekly_cap: JsonInt = Field(default=3, ge=0, le=50)
+    available: bool = Field(default=True, strict=True)
     daily_hours: list[DailyHours] = Field(default_factory=list, max_length=7)
 
 
@@ -172,7 +266,7 @@ class SupporterProfileOut(BaseModel):
 
 
 class AvailabilityIn(Request):
-    available: bool
+    available: bool = Field(strict=True)
 
 
 class SpecialtyOut(BaseModel):
@@ -185,12 +279,12 @@ class SpecialtyOut(BaseModel):
 
 
 class SupportRequestIn(Request):
-    topics: list[str] = Field(min_length=1, max_length=5, examples=[["adverse-event"]])
+    topics: list[Topic_] = Field(min_length=1, max_length=5, examples=[["adverse-event"]])
     urgency: Literal["routine", "soon", "urgent"] = "routine"
-    languages: list[str] | None = Field(
+    languages: list[Language] | None = Field(
         default=None, max_length=10, description="Defaults to the profile's languages."
     )
-    same_specialty_only: bool = False
+    same_specialty_only: bool = Field(default=False, strict=True)
 
 
 class SupportRequestOut(BaseModel):
@@ -255,18 +349,18 @@ class RoomOut(BaseModel):
 class RoomIdentityIn(Request):
     identity_key: str = B64Key
     signature: str = Field(
-        min_length=86, max_length=88, description="Device-key signature, base64url"
+        min_length=86, max_length=88, pattern=B64_64, description="Device-key signature, base64url"
     )
 
 
 class SignedPreKeyIn(Request):
-    key_id: int = KeyId
+    key_id: JsonInt = KeyId
     public_key: str = B64Key
     signature: str = B64Signature
 
 
 class OneTimePreKeyIn(Request):
-    key_id: int = KeyId
+    key_id: JsonInt = KeyId
     public_key: str = B64Key
 
 

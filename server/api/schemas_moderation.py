@@ -32,7 +32,7 @@ SeverityName = Literal["normal", "high", "critical"]
 
 
 class FlagIn(Request):
-    category: str = Field(max_length=32, examples=[c.value for c in Category])
+    category: Category
     sealed_report: str | None = Field(
         default=None,
         description="The sealed report's wire form (docs/protocol.md, Sealed reports), sealed "
@@ -86,7 +86,7 @@ class FlagOut(BaseModel):
 
 
 class ResolveIn(Request):
-    outcome: str = Field(max_length=32, examples=[o.value for o in Outcome])
+    outcome: Outcome
 
 
 class VerifyItem(Request):

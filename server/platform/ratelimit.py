@@ -1,4 +1,9 @@
-"""Token-bucket rate limiting: a pure core (time passed in) keyed by an arbitrary string."""
+"""Token-bucket rate limiting: a pure core (time passed in) keyed by an arbitrary string.
+
+For limits checked per connection on every event (the relay's frames per second), where a storage
+round trip would cost more than the event. Limits across requests and workers are in
+`server.platform.throttle` (the `limits` library, on Redis when configured).
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,9 @@
 Uploads are checked before anything is stored: the signed prekey's signature must verify with
 the member's registered room identity (`crypto.SignedPreKey` format). Fetching the peer's bundle
 claims one one-time prekey atomically, so each is served at most once. Functions take the
-caller's session and never commit.
+caller's session and never commit. When none is left the bundle has no one-time prekey (X3DH
+with three DH, docs/protocol.md section 3) rather than none at all: the peer can always start a
+session. `Bundle.one_time_prekeys_left` tells the caller when to ask the owner for more.
 """
 
 from __future__ import annotations
@@ -40,15 +42,18 @@ class PreKeyUpload:
 
 @dataclass(frozen=True)
 class Bundle:
-    """The peer's prekey bundle, as `crypto.PreKeyBundle` expects it."""
+    """The peer's prekey bundle, as `crypto.PreKeyBundle` expects it (the one-time prekey is None
+    when the peer had none left), with the owner and how many unclaimed one-time keys remain."""
 
     member_id: uuid.UUID
+    owner_account_id: uuid.UUID
     identity_key: bytes
     signed_prekey_id: int
     signed_prekey: bytes
     signed_prekey_signature: bytes
-    one_time_prekey_id: int
-    one_time_prekey: bytes
+    one_time_prekey_id: int | None
+    one_time_prekey: bytes | None
+    one_time_prekeys_left: int
 
 
 def _key_id(value: int) -> int:
@@ -143,10 +148,10 @@ async def _unclaimed(session: AsyncSession, member_id: uuid.UUID) -> int:
 async def claim_bundle(
     session: AsyncSession, *, account: Account, room_id: uuid.UUID, now: datetime
 ) -> Bundle:
-    """The peer's bundle with one of their one-time prekeys, claimed for the caller.
+    """The peer's bundle with one of their one-time prekeys, claimed for the caller; without one
+    when the peer has none left (or every attempt lost a race for one).
 
-    Conflict when the peer has not published a bundle yet, or has no unclaimed one-time prekey
-    left (nothing is claimed then).
+    Conflict when the room is closed, the caller left, or the peer has not published a bundle.
     """
     found = await membership(session, account=account, room_id=room_id)
     require_open(found)
@@ -158,6 +163,7 @@ async def claim_bundle(
         or peer.signed_prekey_signature is None
     ):
         raise Conflict("your peer has not published a prekey bundle yet; try again later")
+    claimed_key: tuple[int, bytes] | None = None
     for _ in range(_CLAIM_ATTEMPTS):
         candidate = await session.exec(
             select(OneTimePreKey.id)
@@ -170,7 +176,7 @@ async def claim_bundle(
         )
         key = candidate.first()
         if key is None:
-            raise Conflict("your peer has no one-time prekeys left; try again later")
+            break
         # Conditional: of two concurrent claims of one key, exactly one updates a row.
         claimed = await session.exec(
             sa.update(OneTimePreKey)
@@ -180,13 +186,16 @@ async def claim_bundle(
         )
         row = claimed.first()
         if row is not None:
-            return Bundle(
-                member_id=peer.id,
-                identity_key=peer.identity_key,
-                signed_prekey_id=peer.signed_prekey_id,
-                signed_prekey=peer.signed_prekey,
-                signed_prekey_signature=peer.signed_prekey_signature,
-                one_time_prekey_id=row[0],
-                one_time_prekey=row[1],
-            )
-    raise Conflict("one-time prekeys are being claimed concurrently; try again")
+            claimed_key = (row[0], row[1])
+            break
+    return Bundle(
+        member_id=peer.id,
+        owner_account_id=peer.account_id,
+        identity_key=peer.identity_key,
+        signed_prekey_id=peer.signed_prekey_id,
+        signed_prekey=peer.signed_prekey,
+        signed_prekey_signature=peer.signed_prekey_signature,
+        one_time_prekey_id=None if claimed_key is None else claimed_key[0],
+        one_time_prekey=None if claimed_key is None else claimed_key[1],
+        one_time_prekeys_left=await _unclaimed(session, peer.id),
+    )

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching.errors import MatchingError
+from matching.errors import MatchingError, UnknownSpecialty, UnknownTopic
 from matching.taxonomy import Level, load_taxonomy
 from matching.vocabulary import CareerStage, DailyWindow, parse_languages, parse_topics
 from server.accounts.roles import Role
@@ -27,6 +27,7 @@ __all__ = [
     "check_specialty",
     "get_profile",
     "get_supporter_profile",
+    "matching_input",
     "set_availability",
     "set_profile",
     "set_supporter_profile",
@@ -43,7 +44,7 @@ def check_specialty(code: str) -> str:
     """A selectable taxonomy code (a classification or specialization), else `InvalidInput`."""
     taxonomy = load_taxonomy()
     if code not in taxonomy or taxonomy.get(code).level is Level.GROUPING:
-        raise InvalidInput(f"unknown specialty code {code!r}")
+        raise InvalidInput("specialty: unknown specialty code; GET /api/v1/specialties lists them")
     return code
 
 
@@ -54,7 +55,7 @@ def _time_zones() -> frozenset[str]:
 
 def _check_time_zone(name: str) -> str:
     if name not in _time_zones():
-        raise InvalidInput(f"unknown time zone {name!r}; use an IANA name such as Europe/Paris")
+        raise InvalidInput("time_zone: unknown time zone; use an IANA name such as Europe/Paris")
     return name
 
 
@@ -72,8 +73,18 @@ def _offset_in_hour(time_zone: str, hour: int) -> int:
     return 0 if offset is None else int(offset.total_seconds() // 60)
 
 
-def _matching_input(detail: MatchingError) -> InvalidInput:
-    return InvalidInput(str(detail))
+def matching_input(field: str, error: MatchingError) -> InvalidInput:
+    """A safe `InvalidInput` for a vocabulary error. `matching`'s own messages name the bad
+    value, which is the caller's input and must not be echoed (it may be anything)."""
+    if isinstance(error, UnknownTopic):
+        return InvalidInput(f"{field}: unknown topic code")
+    if isinstance(error, UnknownSpecialty):
+        return InvalidInput(f"{field}: unknown specialty code; GET /api/v1/specialties lists them")
+    if field.endswith("languages"):
+        return InvalidInput(f"{field}: use ISO 639-1 codes such as 'en'")
+    if field == "daily_hours":
+        return InvalidInput(f"{field}: a window must not be empty or the whole day")
+    return InvalidInput(f"{field}: not an accepted value")
 
 
 async def get_profile(session: AsyncSession, *, account_id: uuid.UUID) -> Profile:
@@ -101,13 +112,15 @@ async def set_profile(
     try:
         stage = CareerStage(career_stage)
     except ValueError:
-        raise InvalidInput(f"unknown career stage {career_stage!r}") from None
+        raise InvalidInput(
+            "career_stage: unknown career stage; one of " + ", ".join(s.value for s in CareerStage)
+        ) from None
     if not 1 <= len(languages) <= MAX_LANGUAGES:
         raise InvalidInput(f"give 1-{MAX_LANGUAGES} languages")
     try:
         codes = sorted(parse_languages(languages))
     except MatchingError as exc:
-        raise _matching_input(exc) from None
+        raise matching_input("languages", exc) from None
     _check_time_zone(time_zone)
     profile = await session.get(Profile, account.id)
     if profile is None:
@@ -148,7 +161,7 @@ def _windows(hours: Sequence[tuple[int, int]]) -> list[list[int]]:
     try:
         return [[w.start, w.end] for w in (DailyWindow(start, end) for start, end in hours)]
     except MatchingError as exc:
-        raise _matching_input(exc) from None
+        raise matching_input("daily_hours", exc) from None
 
 
 async def set_supporter_profile(
@@ -170,7 +183,7 @@ async def set_supporter_profile(
     try:
         topics = sorted(parse_topics(topic_expertise))
     except MatchingError as exc:
-        raise _matching_input(exc) from None
+        raise matching_input("topic_expertise", exc) from None
     for name, cap in (("concurrent_cap", concurrent_cap), ("weekly_cap", weekly_cap)):
         if not 0 <= cap <= MAX_CAP:
             raise InvalidInput(f"{name} must be within 0..{MAX_CAP}")

@@ -15,12 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from matching.errors import MatchingError
+from matching.errors import InvalidRequest, MatchingError
 from matching.vocabulary import Urgency, parse_languages, parse_topics
 from server.db.changes import touch_supporter
 from server.db.models import Account, Offer, Profile, SupportRequest
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
-from server.support.profiles import CAN_ASK
+from server.support.profiles import CAN_ASK, matching_input
 from server.support.states import OFFER, OPEN_REQUEST, REQUEST, OfferStatus, RequestStatus
 
 __all__ = [
@@ -54,10 +54,16 @@ async def open_request(
         raise InvalidInput(f"give 1-{MAX_TOPICS} topics")
     try:
         parsed_topics = sorted(parse_topics(topics))
-        parsed_urgency = Urgency(urgency)
         parsed_languages = sorted(parse_languages(languages)) if languages else []
-    except (MatchingError, ValueError) as exc:
-        raise InvalidInput(str(exc)) from None
+    except MatchingError as exc:
+        field = "languages" if isinstance(exc, InvalidRequest) else "topics"
+        raise matching_input(field, exc) from None
+    try:
+        parsed_urgency = Urgency(urgency)
+    except ValueError:
+        raise InvalidInput(
+            "urgency: one of " + ", ".join(u.value for u in Urgency)
+        ) from None
     if await session.get(Profile, account.id) is None:
         raise Conflict("set your profile (PUT /api/v1/profile) before asking for support")
     existing = await session.exec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from server.accounts.invites import redeem_invite
-from server.api.deps import CurrentAccount, Now, SessionDep, StateDep, rate_limit
+from server.api.deps import CurrentAccount, Now, SessionDep, StateDep, declares, rate_limit
 from server.api.schemas import MeOut, Registration
 from server.api.views import me_view
 
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
     dependencies=[rate_limit("registration_limiter")],
     summary="Redeem an invite with a device identity key",
 )
+@declares(409)
 async def register(body: Registration, session: SessionDep, state: StateDep, now: Now) -> MeOut:
     account = await redeem_invite(
         session,

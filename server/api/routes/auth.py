@@ -8,7 +8,15 @@ from fastapi import APIRouter, Response, status
 
 from crypto.encoding import b64encode
 from server.accounts import auth
-from server.api.deps import BearerToken, CurrentAccount, Now, SessionDep, StateDep, rate_limit
+from server.api.deps import (
+    BearerToken,
+    CurrentAccount,
+    Now,
+    SessionDep,
+    StateDep,
+    declares,
+    rate_limit,
+)
 from server.api.schemas import ChallengeCreate, ChallengeOut, LoginRequest, TokenOut
 from server.api.views import me_view
 
@@ -47,6 +55,7 @@ async def create_challenge(
     dependencies=[rate_limit("auth_limiter")],
     summary="Exchange a signed challenge for a bearer token",
 )
+@declares(401)
 async def create_token(
     body: LoginRequest, session: SessionDep, state: StateDep, now: Now
 ) -> TokenOut:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 
 from matching.taxonomy import load_taxonomy
 from server.accounts.roles import Role
-from server.api.deps import CurrentAccount, Now, RequireRole, SessionDep
+from server.api.deps import CurrentAccount, Now, RequireRole, SessionDep, declares
 from server.api.schemas import (
     AvailabilityIn,
     ProfileIn,
@@ -37,6 +37,7 @@ async def specialties(_account: CurrentAccount) -> list[SpecialtyOut]:
 
 
 @router.get("/profile", summary="The caller's profile")
+@declares(404)
 async def get_profile(account: Member, session: SessionDep) -> ProfileOut:
     return profile_view(await profiles.get_profile(session, account_id=account.id))
 
@@ -61,12 +62,14 @@ async def put_profile(
 
 
 @router.get("/supporter-profile", summary="The supporter's expertise, caps and availability")
+@declares(404)
 async def get_supporter_profile(account: Supporter, session: SessionDep) -> SupporterProfileOut:
     found = await profiles.get_supporter_profile(session, account_id=account.id)
     return supporter_profile_view(found)
 
 
 @router.put("/supporter-profile", summary="Set expertise, caps and availability")
+@declares(409)
 async def put_supporter_profile(
     body: SupporterProfileIn, account: Supporter, session: SessionDep, now: Now
 ) -> SupporterProfileOut:
@@ -86,6 +89,7 @@ async def put_supporter_profile(
 
 
 @router.put("/supporter-profile/availability", summary="Toggle available / away")
+@declares(404)
 async def put_availability(
     body: AvailabilityIn, account: Supporter, session: SessionDep, now: Now
 ) -> SupporterProfileOut:

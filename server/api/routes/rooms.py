@@ -90,23 +90,33 @@ async def post_prekeys(
     return PreKeysOut(one_time_prekeys_available=available)
 
 
-@router.post("/{room_id}/peer-bundle", summary="Fetch the peer's bundle (claims a one-time prekey)")
+@router.post(
+    "/{room_id}/peer-bundle",
+    summary="Fetch the peer's bundle (claims a one-time prekey while the peer has one)",
+)
 async def claim_bundle(
-    room_id: uuid.UUID, account: Member, session: SessionDep, now: Now
+    room_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> BundleOut:
     bundle = await keydir.claim_bundle(session, account=account, room_id=room_id, now=now)
     await session.commit()
-    return BundleOut(
-        member_id=bundle.member_id,
-        bundle={
-            "ik": b64encode(bundle.identity_key),
-            "spk_id": bundle.signed_prekey_id,
-            "spk": b64encode(bundle.signed_prekey),
-            "spk_sig": b64encode(bundle.signed_prekey_signature),
-            "opk_id": bundle.one_time_prekey_id,
-            "opk": b64encode(bundle.one_time_prekey),
-        },
-    )
+    if bundle.one_time_prekeys_left < state.settings.prekeys_low_threshold:
+        # The owner's client uploads more (docs/protocol.md section 13, `prekeys_low`).
+        await state.notify(
+            bundle.owner_account_id,
+            "prekeys_low",
+            room=room_id,
+            available=bundle.one_time_prekeys_left,
+        )
+    body: dict[str, str | int] = {
+        "ik": b64encode(bundle.identity_key),
+        "spk_id": bundle.signed_prekey_id,
+        "spk": b64encode(bundle.signed_prekey),
+        "spk_sig": b64encode(bundle.signed_prekey_signature),
+    }
+    if bundle.one_time_prekey_id is not None and bundle.one_time_prekey is not None:
+        body["opk_id"] = bundle.one_time_prekey_id
+        body["opk"] = b64encode(bundle.one_time_prekey)
+    return BundleOut(member_id=bundle.member_id, bundle=body)
 
 
 _Ending = Callable[..., Awaitable[rooms.Membership]]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from server.accounts.roles import Role
-from server.api.deps import Now, RequireRole, SessionDep, StateDep
+from server.api.deps import Now, RequireRole, SessionDep, StateDep, account_rate_limit, declares
 from server.api.schemas import (
     OfferOut,
     OfferStatusOut,
@@ -37,11 +37,17 @@ async def _view(state: StateDep, account: Account, request_id: uuid.UUID) -> Sup
         )
 
 
+# Opening and cancelling share one per-account budget: each round offers a supporter something.
+RequestChurn = account_rate_limit("request_limiter")
+
+
 @router.post(
     "/support-requests",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[RequestChurn],
     summary="Ask for support: ranks supporters of other institutions and offers the best",
 )
+@declares(409)
 async def create_request(
     body: SupportRequestIn, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
@@ -79,7 +85,11 @@ async def get_request(
     return await _view(state, account, request_id)
 
 
-@router.post("/support-requests/{request_id}/cancel", summary="Cancel an open request")
+@router.post(
+    "/support-requests/{request_id}/cancel",
+    dependencies=[RequestChurn],
+    summary="Cancel an open request",
+)
 async def cancel_request(
     request_id: uuid.UUID, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:

@@ -12,7 +12,7 @@ from server.app import create_app
 from server.config import Settings
 from tests.devices import Device
 from tests.live import serve
-from tests.world import World, make_settings
+from tests.world import World, make_settings, seed_world
 
 PROBLEM = "application/problem+json"
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -40,13 +40,46 @@ async def test_health_reports_an_unreachable_database(tmp_path: Path) -> None:
     assert response.json()["database"] == "unreachable"
 
 
+METRICS_TOKEN = "metrics-" + "k" * 40
+
+
 @SQLITE_ONLY
-def test_metrics_count_requests_by_route_template(world: World) -> None:
-    device = world.device(Role.CLINICIAN)
-    world.client.get("/api/v1/me", headers=device.headers)
-    text = world.client.get("/metrics").text
+def test_metrics_are_not_public(database_url: str, tmp_path: Path) -> None:
+    # No metrics token configured (the default): nobody can read them, authenticated or not.
+    settings = make_settings(database_url, tmp_path, metrics_token=None)
+    with serve(settings) as server, server.client() as client:
+        world = World(server=server, client=client)
+        seed_world(world)
+        device = world.device(Role.NETWORK_ADMIN)
+        for headers in ({}, device.headers):
+            response = client.get("/metrics", headers=headers)
+            assert response.status_code == 404
+            assert "peerhaven_http_requests_total" not in response.text
+        assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+@SQLITE_ONLY
+def test_metrics_need_the_metrics_token(database_url: str, tmp_path: Path) -> None:
+    settings = make_settings(database_url, tmp_path, metrics_token=METRICS_TOKEN)
+    with serve(settings) as server, server.client() as client:
+        world = World(server=server, client=client)
+        seed_world(world)
+        device = world.device(Role.CLINICIAN)
+        client.get("/api/v1/me", headers=device.headers)
+        for headers in ({}, device.headers, {"authorization": "Bearer " + METRICS_TOKEN[:-1]}):
+            refused = client.get("/metrics", headers=headers)
+            assert refused.status_code == 401
+            assert refused.headers["content-type"].startswith(PROBLEM)
+            assert "peerhaven_http" not in refused.text
+        text = client.get("/metrics", headers={"authorization": f"Bearer {METRICS_TOKEN}"}).text
     assert 'peerhaven_http_requests_total{method="GET",route="/api/v1/me",status="200"}' in text
     assert device.token is not None and device.token not in text
+
+
+def test_a_weak_metrics_token_is_refused(tmp_path: Path) -> None:
+    for weak in ("changeme", "short-token"):
+        with pytest.raises(ValueError, match="METRICS_TOKEN"):
+            Settings(data_dir=tmp_path, metrics_token=weak)
 
 
 @SQLITE_ONLY

@@ -33,7 +33,7 @@ def sample(text: str, name: str) -> float:
 
 @SQLITE_ONLY
 async def test_relay_metrics_follow_sends_acks_and_connections(world: World, flow: Flow) -> None:
-    before = world.client.get("/metrics").text
+    before = world.metrics()
     assert sample(before, "peerhaven_relay_connections") == 0
     assert sample(before, "peerhaven_relay_writer_queue_depth") == 0
 
@@ -49,7 +49,7 @@ async def test_relay_metrics_follow_sends_acks_and_connections(world: World, flo
     await bob.send({"type": "ping"})
     await bob.expect("pong")
 
-    text = world.client.get("/metrics").text
+    text = world.metrics()
     assert sample(text, "peerhaven_relay_connections") == 2
     assert sample(text, "peerhaven_relay_connected_accounts") == 2
     assert sample(text, 'peerhaven_relay_envelopes_total{outcome="accepted"}') == 1
@@ -68,7 +68,7 @@ async def test_relay_metrics_follow_sends_acks_and_connections(world: World, flo
     await alice.close()
     await bob.close()
     for _ in range(50):  # the server notices the close on its own schedule
-        after = world.client.get("/metrics").text
+        after = world.metrics()
         if sample(after, "peerhaven_relay_connections") == 0:
             break
     assert sample(after, "peerhaven_relay_connections") == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,7 @@ from client.events import MessageAccepted, MessageReceived, SyncDone, Undecrypta
 from crypto import KeystoreError, verify_report
 from crypto.primitives import ARGON2ID_MEMLIMIT_MIN, ARGON2ID_OPSLIMIT_MIN
 from server.accounts.roles import Role
-from server.db.models import MailboxEntry
+from server.db.models import MailboxEntry, OneTimePreKey
 from server.platform.secrets import load_server_keys
 from tests.integration.peers import count
 from tests.world import World
@@ -275,3 +276,33 @@ async def test_two_people_chat_in_the_terminal_client(
         for who in ("ann", "sam"):
             inputs[who].put_nowait("/quit")
         assert await asyncio.gather(*running) == [0, 0]
+
+
+async def test_twenty_five_handshakes_in_one_room_keep_working(chat: Chat) -> None:
+    """Issue 12 item 14: the supporter joined with 10 one-time prekeys; the clinician starts a
+    fresh X3DH 25 times. The server never refuses a bundle (none left: three-DH X3DH), and the
+    supporter's client tops up on `prekeys_low`, so most handshakes still get a one-time key."""
+    async with chat.relay(chat.clinician) as ann, chat.relay(chat.supporter) as sam:
+        await asyncio.wait_for(ann.connected.wait(), 10)
+        await asyncio.wait_for(sam.connected.wait(), 10)
+        await sam.open_room(chat.room)
+        for i in range(25):
+            await ann.restart_session(chat.room)
+            await ann.send(chat.room, f"handshake {i}")
+            assert await texts(sam, 1) == [f"handshake {i}"]
+        await quiet(sam)
+    supporter_member = chat.supporter.room(chat.room)["me"]["member_id"]
+    uploaded = count(
+        chat.world, OneTimePreKey, OneTimePreKey.member_id == uuid.UUID(supporter_member)
+    )
+    claimed = count(
+        chat.world,
+        OneTimePreKey,
+        OneTimePreKey.member_id == uuid.UUID(supporter_member),
+        OneTimePreKey.claimed_at != None,  # noqa: E711
+    )
+    assert uploaded > 10  # topped up
+    assert claimed > 10  # more handshakes had a one-time prekey than the first upload held
+    # The supporter's keystore dropped every used one-time prekey and kept the unclaimed ones.
+    store = chat.supporter.keys.room(chat.room)
+    assert store is not None and len(store.one_time_prekeys) == uploaded - claimed

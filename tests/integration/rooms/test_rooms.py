@@ -20,6 +20,7 @@ from tests.integration.peers import (
     custom_world,
     matched_room,
 )
+from tests.integration.sockets import open_socket
 from tests.world import World
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -146,7 +147,12 @@ def test_prekey_uploads_are_verified_and_bundles_are_claimed_once(world: World) 
         assert claimed["member_id"] == c_room["me"]["member_id"]
         served.append(bundle.one_time_prekey_id)
     assert sorted(served) == [1, 2]
-    assert_problem(helper.call("POST", bundle_path), 409, "no one-time prekeys left")
+    # None left: the bundle comes without a one-time prekey (X3DH with three DH), not a 409.
+    for _ in range(2):
+        claimed = helper.ok("POST", bundle_path)
+        assert "opk" not in claimed["bundle"] and "opk_id" not in claimed["bundle"]
+        bundle = PreKeyBundle.from_json(claimed["bundle"])
+        assert bundle.one_time_prekey is None and bundle.identity_key == c_keys.identity.public_key
     # The clinician's two are claimed, the supporter's own three are not.
     assert count(world, OneTimePreKey, OneTimePreKey.claimed_at == None) == 3  # noqa: E711
     assert count(world, OneTimePreKey) == 5
@@ -169,10 +175,8 @@ def test_one_time_prekeys_are_served_once_under_concurrency(
                 response = client.post(f"/api/v1/rooms/{s_room['id']}/peer-bundle",
                                        headers=helper.device.headers)  # fmt: skip
             with lock:
-                if response.status_code == 200:
-                    outcomes.append(response.json()["bundle"]["opk_id"])
-                else:
-                    outcomes.append(str(response.status_code))
+                assert response.status_code == 200, response.text
+                outcomes.append(response.json()["bundle"].get("opk_id", "none"))
 
         threads = [threading.Thread(target=claim) for _ in range(8)]
         for thread in threads:
@@ -181,7 +185,7 @@ def test_one_time_prekeys_are_served_once_under_concurrency(
             thread.join(timeout=60)
         served = sorted(o for o in outcomes if isinstance(o, int))
         assert served == [1, 2, 3, 4, 5]
-        assert sorted(o for o in outcomes if isinstance(o, str)) == ["409"] * 3
+        assert [o for o in outcomes if isinstance(o, str)] == ["none"] * 3
 
 
 @SQLITE
@@ -214,3 +218,33 @@ def test_leave_close_and_block(world: World) -> None:
     second_helper.ok("POST", f"/api/v1/rooms/{room['id']}/block")
     assert second_asker.ask()["status"] == "unavailable"
     assert count(world, Block) == 2
+
+
+async def test_the_owner_is_told_when_one_time_prekeys_run_low(
+    database_url: str, tmp_path: Path
+) -> None:
+    with custom_world(database_url, tmp_path, prekeys_low_threshold=2) as world:
+        asker, helper, c_room, s_room = matched_room(world)
+        RoomKeys.fresh(one_time=3).join(asker, c_room)
+        RoomKeys.fresh().join(helper, s_room)
+        owner = await open_socket(world.server.base_url, asker.device.token)
+        bystander = await open_socket(world.server.base_url, helper.device.token)
+        try:
+            path = f"/api/v1/rooms/{s_room['id']}/peer-bundle"
+            helper.ok("POST", path)  # 2 left: not below the threshold
+            with pytest.raises(TimeoutError):
+                await owner.recv(0.3)
+            low = []
+            for _ in range(3):  # 1 left, 0 left, and a bundle without one
+                helper.ok("POST", path)
+                low.append(await owner.expect("notify", skip=frozenset()))
+            assert [n["event"] for n in low] == ["prekeys_low"] * 3
+            assert [n["data"] for n in low] == [
+                {"room": s_room["id"], "available": count} for count in ("1", "0", "0")
+            ]
+            # Only the owner is told, and the notification names nothing of the claimer.
+            with pytest.raises(TimeoutError):
+                await bystander.recv(0.3)
+        finally:
+            await owner.close()
+            await bystander.close()

@@ -24,7 +24,7 @@ from server.db.models import Offer
 from tests.integration.peers import Person, clinician, count, supporter
 from tests.live import LiveServer, serve
 from tests.services import PostgresServer, RedisServer
-from tests.world import World, make_settings, seed_world
+from tests.world import METRICS_HEADERS, World, make_settings, seed_world
 
 LIMITS = {"auth_attempts_per_minute": 1000, "registrations_per_hour": 1000}
 PEDIATRICS = "208000000X"
@@ -32,7 +32,7 @@ PEDIATRICS = "208000000X"
 
 def metric(base_url: str, name: str) -> float:
     with httpx.Client(timeout=5) as client:
-        text = client.get(f"{base_url}/metrics").text
+        text = client.get(f"{base_url}/metrics", headers=METRICS_HEADERS).text
     match = re.search(rf"^{re.escape(name)} (\S+)$", text, re.MULTILINE)
     assert match is not None, name
     return float(match.group(1))

@@ -21,6 +21,7 @@ from client.events import (
 )
 from client.ledger import Ledger
 from client.relay import Relay, State
+from crypto import PreKeyBundle
 from tests.unit.client.conftest import Pair, Side, bundle_of, commit, make_pair, open_relay
 
 
@@ -344,3 +345,37 @@ def test_deliveries_waiting_for_a_room_are_asked_for_again_after_a_reconnect() -
     open_relay(sam)
     sam.receive(frame)  # the sync brings it again: the room is asked for again
     assert sam.events_received() == [Connected(0), RoomNeeded(pair.room)]
+
+
+def test_topped_up_prekeys_are_saved_before_upload_and_serve_a_handshake(pair: Pair) -> None:
+    sam = pair.sam
+    before = set(sam.conversation.keys.one_time_prekeys)
+    fresh = sam.relay.add_one_time_prekeys(pair.room, 5)
+    ids = [k.key_id for k in fresh]
+    assert len(set(ids)) == 5 and not set(ids) & before
+    assert all(1 << 16 <= i < 1 << 31 for i in ids)
+    changes = sam.relay.changes()  # the keystore must be written before the upload
+    assert changes is not None and [c.room for c in changes.rooms] == [pair.room]
+    sam.relay.persisted()
+    # The peer's handshake on a topped-up key is accepted, and the key is then used up.
+    spk = sam.conversation.keys.signed_prekeys[1]
+    bundle = PreKeyBundle(
+        identity_key=sam.conversation.keys.identity.public_key,
+        signed_prekey_id=spk.key_id,
+        signed_prekey=spk.public_key,
+        signed_prekey_signature=spk.signature,
+        one_time_prekey_id=ids[0],
+        one_time_prekey=fresh[0].public_key,
+    )
+    pair.ann.relay.start_session(pair.room, bundle)
+    pair.ann.relay.send(pair.room, b"hello")
+    (frame,) = commit(pair.ann.relay)
+    sam.relay.receive(pair.deliver(pair.ann, frame))
+    commit(sam.relay)
+    assert [e.plaintext for e in sam.relay.events_received() if hasattr(e, "plaintext")] == [
+        b"hello"
+    ]
+    assert ids[0] not in sam.conversation.keys.one_time_prekeys
+    sam.relay.forget_one_time_prekeys(pair.room, ids[1:3])
+    assert set(ids[3:]) <= set(sam.conversation.keys.one_time_prekeys)
+    assert not set(ids[1:3]) & set(sam.conversation.keys.one_time_prekeys)
