@@ -84,6 +84,10 @@ class Run:
         ready = json.loads(await socket.recv())
         if ready.get("type") != "ready":
             raise RuntimeError(f"connection refused: {ready}")
+        if self.plan["mode"] != "baseline":
+            # As every client does after `ready` (live deliveries wait for it when the mailbox
+            # holds older ones, here an earlier run's leftovers, which the generator declines).
+            await socket.send(json.dumps({"type": "sync", "after": ready["cursor"]}))
         endpoint.socket = socket
 
     async def writer(self, endpoint: Endpoint) -> None:

@@ -107,6 +107,7 @@ def run_peerhaven(
             "PEERHAVEN_DATA_DIR": tmp,
             "PEERHAVEN_LOG_LEVEL": "WARNING",
             "PEERHAVEN_WS_CONNECTIONS_PER_ACCOUNT": "100000",
+            "PEERHAVEN_WS_UNAUTHENTICATED_PER_ADDRESS": "100000",  # every client is 127.0.0.1
             **({"PEERHAVEN_REDIS_URL": redis_url} if redis_url else {}),
             **(extra or {}),
         }

@@ -23,7 +23,9 @@ class CloseCode(IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001
+    INVALID_DATA = 1007  # a text frame that is not UTF-8
     TOO_BIG = 1009
+    INTERNAL_ERROR = 1011  # the server failed while serving the socket: reconnect and sync
     UNAUTHENTICATED = 4001
     AUTH_TIMEOUT = 4002
     TOO_MANY_CONNECTIONS = 4008
@@ -44,6 +46,7 @@ class ErrorCode(StrEnum):
     UNKNOWN_ROOM = "unknown_room"  # no such room, or not yours: one answer for both
     ROOM_CLOSED = "room_closed"
     NO_RECIPIENT = "no_recipient"
+    DUPLICATE_ID = "duplicate_id"  # this envelope id was accepted for a different envelope
     INVALID_ENVELOPE = "invalid_envelope"
     TOO_LARGE = "too_large"
     UNAVAILABLE = "unavailable"  # the server could not store it now: nothing accepted, retry
@@ -59,6 +62,7 @@ FINAL_SEND_ERRORS: frozenset[ErrorCode] = frozenset(
         ErrorCode.UNKNOWN_ROOM,
         ErrorCode.ROOM_CLOSED,
         ErrorCode.NO_RECIPIENT,
+        ErrorCode.DUPLICATE_ID,
         ErrorCode.INVALID_ENVELOPE,
         ErrorCode.TOO_LARGE,
     }

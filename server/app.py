@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -38,20 +39,23 @@ from server.db.engine import Database
 from server.federation.gateway import Gateway
 from server.federation.outbox import OutboxWorker
 from server.jobs import periodic_jobs
+from server.platform.logs import protect_logs
 from server.platform.metrics import Metrics
 from server.platform.notify import PubSubNotifier
 from server.platform.periodic import Periodic
 from server.platform.pubsub import pubsub_from_url
 from server.platform.secrets import load_server_keys
+from server.platform.sessions import PubSubSessions
 from server.platform.throttle import Throttle, ThrottleStorage
 from server.push.notifier import PushingNotifier
 from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
+from server.relay.mailbox import Delivery
 from server.relay.writer import MailboxWriter
 from server.state import AppState
 from server.support.roster import Roster
 
-__all__ = ["create_app", "create_app_from_env"]
+__all__ = ["create_app", "create_app_from_env", "uvicorn_options"]
 
 
 def _utcnow() -> datetime:
@@ -71,6 +75,12 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     metrics = Metrics()
     connections = ConnectionCounter(settings.ws_connections_per_account)
     metrics.watch_connections(lambda: connections.total, lambda: connections.accounts)
+    def stored(entry: Delivery) -> None:
+        """A delivery was committed: federation wakes its outbox for a remote recipient, and
+        push may tell the recipient's phone "New message" if it stays unread."""
+        gateway.noticed(entry.recipient_id)
+        push.message_stored(entry.recipient_id, entry.id)
+
     state = AppState(
         settings=settings,
         db=db,
@@ -89,15 +99,18 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
         ),
         pubsub=pubsub,
         notify=PushingNotifier(PubSubNotifier(pubsub), push),
+        end_sessions=PubSubSessions(pubsub),
         connections=connections,
+        unauthenticated=ConnectionCounter(settings.ws_unauthenticated_per_address),
         writes=MailboxWriter(
             db,
             server_secret=keys.franking_secret,
             retention=timedelta(seconds=settings.mailbox_retention_seconds),
             clock=clock,
             max_batch=settings.relay_max_batch,
+            publish=pubsub.publish_many,
             metrics=metrics,
-            on_accepted=lambda entry: gateway.noticed(entry.recipient_id),
+            on_accepted=stored,
         ),
         roster=Roster(db, pubsub, clock=clock, metrics=metrics),
         federation=gateway,
@@ -106,6 +119,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Here, not earlier: uvicorn has configured its loggers by now.
+        protect_logs(protocol_log_interval=settings.ws_protocol_log_interval_seconds)
         await pubsub.start()
         await state.roster.start()
         if settings.match_pool_warm:
@@ -159,6 +174,18 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = _utcnow) -
     )
     app.add_middleware(MetricsMiddleware, metrics=state.metrics, access_log=settings.access_log)
     return app
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """The uvicorn options every way of serving the app must use (`peerhaven serve`, tests,
+    benchmarks): the WebSocket frame limit is enforced by the protocol layer, before a frame is
+    buffered, not only by the app after it."""
+    return {
+        "ws_max_size": settings.ws_max_frame_bytes,
+        "ws_per_message_deflate": False,  # ciphertext does not compress
+        "log_level": settings.log_level.lower(),
+        "access_log": False,  # full paths carry ids; the app logs route templates instead
+    }
 
 
 def create_app_from_env() -> FastAPI:

@@ -19,7 +19,7 @@ from typing import TypeVar
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server import demo
-from server.accounts import directory, invites
+from server.accounts import auth, directory, invites
 from server.accounts.roles import Role
 from server.checkins import signatures
 from server.checkins.keys import CheckinKeys
@@ -31,8 +31,10 @@ from server.errors import NotFound, ServiceError
 from server.federation import handshake, peering
 from server.federation.gateway import Gateway
 from server.moderation import audit
-from server.platform.logs import uvicorn_log_config
+from server.platform.logs import protect_logs, uvicorn_log_config
+from server.platform.pubsub import pubsub_from_url
 from server.platform.secrets import load_server_keys
+from server.platform.sessions import PubSubSessions
 
 __all__ = ["main"]
 
@@ -60,17 +62,17 @@ def _now() -> datetime:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from server.app import uvicorn_options
+
     uvicorn.run(
         "server.app:create_app_from_env",
         factory=True,
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
-        log_level=settings.log_level.lower(),
         log_config=uvicorn_log_config(settings.log_level),
-        access_log=False,  # full paths carry ids; the app logs route templates instead
-        ws_per_message_deflate=False,  # ciphertext does not compress
         proxy_headers=True,
+        **uvicorn_options(settings),
     )
     return 0
 
@@ -183,6 +185,29 @@ def cmd_invite_create(args: argparse.Namespace, settings: Settings) -> int:
         return issued.code
 
     print(_run_in_session(settings, work))
+    return 0
+
+
+def cmd_account_disable(args: argparse.Namespace, settings: Settings) -> int:
+    """Disable an account and revoke its tokens, then close its sockets on every worker (through
+    Redis when configured; otherwise each socket's periodic session check closes it)."""
+    account_id = uuid.UUID(args.id)
+
+    async def work(session: AsyncSession) -> None:
+        await auth.disable_account(session, account_id=account_id, now=_now())
+
+    _run_in_session(settings, work)
+
+    async def tell() -> None:
+        pubsub = pubsub_from_url(settings.redis_url)
+        await pubsub.start()
+        try:
+            await PubSubSessions(pubsub)(account_id)
+        finally:
+            await pubsub.stop()
+
+    asyncio.run(tell())
+    print(f"account {account_id} disabled; its sessions are ended")
     return 0
 
 
@@ -330,6 +355,11 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.set_defaults(handler=cmd_institution_create)
 
+    account = admin.add_parser("account").add_subparsers(dest="action", required=True)
+    disable = account.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("--id", required=True, help="account id")
+    disable.set_defaults(handler=cmd_account_disable)
+
     invite = admin.add_parser("invite").add_subparsers(dest="action", required=True)
     create = invite.add_parser("create", help="issue an invite code; prints it once")
     create.add_argument("--institution", required=True, help="institution slug")
@@ -364,6 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    protect_logs(protocol_log_interval=settings.ws_protocol_log_interval_seconds)
     handler: Callable[[argparse.Namespace, Settings], int] = args.handler
     try:
         return handler(args, settings)

@@ -144,7 +144,25 @@ class Settings(BaseSettings):
     ws_messages_per_second: float = Field(default=20.0, gt=0)
     ws_burst: int = Field(default=60, ge=1)
     ws_connections_per_account: int = Field(default=5, ge=1)
+    ws_unauthenticated_per_address: int = Field(
+        default=32,
+        ge=1,
+        description="Sockets one client address may hold open before they authenticate (per "
+        "worker); more are closed with 4008.",
+    )
     ws_auth_timeout_seconds: float = Field(default=10.0, gt=0)
+    ws_session_check_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often an open socket re-checks its token (revoked, account disabled) "
+        "in case the pub/sub message that ends it was lost.",
+    )
+    ws_protocol_log_interval_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="At most one INFO line per interval for sockets that break the WebSocket "
+        "protocol (invalid UTF-8); the line counts the ones it stands for.",
+    )
     ws_sync_batch: int = Field(default=200, ge=1, le=5000)
     pubsub_inbox_size: int = Field(default=256, ge=1)
     mailbox_retention_seconds: int = Field(default=30 * 24 * 3600, ge=60)

@@ -14,6 +14,7 @@ ServiceError            500  unavailable            something failed; nothing wa
 ├── Conflict            409  conflict               the state does not allow it
 │   ├── RoomClosed      409  room_closed
 │   ├── NoRecipient     409  no_recipient           nobody else is in the room
+│   ├── DuplicateId     409  duplicate_id           an id already accepted for other content
 │   ├── AlreadyAuthenticated 409 already_authenticated
 │   └── IllegalTransition    409 conflict           a status move the state tables forbid
 ├── PayloadTooLarge     413  too_large
@@ -25,6 +26,7 @@ from __future__ import annotations
 __all__ = [
     "AlreadyAuthenticated",
     "Conflict",
+    "DuplicateId",
     "Forbidden",
     "IllegalTransition",
     "InvalidEnvelope",
@@ -115,6 +117,12 @@ class RoomClosed(Conflict):
 
 class NoRecipient(Conflict):
     code = "no_recipient"
+
+
+class DuplicateId(Conflict):
+    """A `send` reuses an envelope id that was accepted for a different envelope."""
+
+    code = "duplicate_id"
 
 
 class AlreadyAuthenticated(Conflict):

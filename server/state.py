@@ -13,6 +13,7 @@ from server.platform.metrics import Metrics
 from server.platform.notify import Notifier
 from server.platform.pubsub import PubSub
 from server.platform.secrets import ServerKeys
+from server.platform.sessions import SessionEnder
 from server.platform.throttle import Throttle, ThrottleStorage
 from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
@@ -36,7 +37,9 @@ class AppState:
     request_limiter: Throttle
     pubsub: PubSub
     notify: Notifier
+    end_sessions: SessionEnder
     connections: ConnectionCounter
+    unauthenticated: ConnectionCounter
     writes: MailboxWriter
     roster: Roster
     federation: Gateway
@@ -50,6 +53,6 @@ class AppState:
             pubsub=self.pubsub,
             writes=self.writes,
             connections=self.connections,
+            unauthenticated=self.unauthenticated,
             clock=self.clock,
-            on_stored=self.push.message_stored,
         )

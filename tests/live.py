@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import httpx
 import uvicorn
 
-from server.app import create_app
+from server.app import create_app, uvicorn_options
 from server.config import Settings
 from server.db import migrate
 from server.platform.logs import NoClientAddresses
@@ -35,7 +35,8 @@ class LiveServer:
 
 @contextmanager
 def serve(settings: Settings, *, port: int = 0, log_level: str = "warning") -> Iterator[LiveServer]:
-    """Migrate `settings.database_url`, then serve the app until the block ends.
+    """Migrate `settings.database_url`, then serve the app until the block ends, with the
+    options `peerhaven serve` uses (uvicorn's log level is `log_level`).
 
     `port` 0 picks a free one; give the port of an earlier `serve` to restart "the same" server.
     """
@@ -48,13 +49,8 @@ def serve(settings: Settings, *, port: int = 0, log_level: str = "warning") -> I
     port = sock.getsockname()[1]
     settings = settings.model_copy(update={"port": port})
     app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        log_level=log_level,
-        access_log=False,  # as `peerhaven serve`: the app logs route templates
-        ws_per_message_deflate=False,
-        lifespan="on",
-    )
+    options = {**uvicorn_options(settings), "log_level": log_level}
+    config = uvicorn.Config(app, lifespan="on", **options)
     # Not `uvicorn_log_config`: that configures the root logger, which pytest's capture owns.
     logging.getLogger("uvicorn.error").addFilter(_NO_ADDRESSES)
     server = uvicorn.Server(config)

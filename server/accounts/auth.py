@@ -18,14 +18,17 @@ from server.errors import Unauthenticated
 
 __all__ = [
     "TOKEN_PREFIX",
+    "Grant",
     "IssuedToken",
     "authenticate",
     "authenticate_token",
+    "disable_account",
     "issue_challenge",
     "issue_token",
     "login",
     "logout",
     "purge_expired",
+    "token_is_active",
 ]
 
 TOKEN_PREFIX = "ph1_"
@@ -40,6 +43,16 @@ class IssuedToken:
 
     def __repr__(self) -> str:
         return f"IssuedToken(<redacted>, expires_at={self.expires_at.isoformat()})"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid bearer token grants: the account, which token (its id, not the secret), and
+    until when. Long-lived sockets keep it to close at expiry and on revocation."""
+
+    account: Account
+    token_id: uuid.UUID
+    expires_at: datetime
 
 
 def _token_hash(token: str) -> bytes:
@@ -115,14 +128,12 @@ async def issue_token(
 
 async def authenticate(session: AsyncSession, *, token: str, now: datetime) -> Account:
     """The account behind a bearer token; `Unauthenticated` if unknown, expired or revoked."""
-    account, _expires = await authenticate_token(session, token=token, now=now)
-    return account
+    return (await authenticate_token(session, token=token, now=now)).account
 
 
-async def authenticate_token(
-    session: AsyncSession, *, token: str, now: datetime
-) -> tuple[Account, datetime]:
-    """The account behind a bearer token and when the token expires (for long-lived sockets)."""
+async def authenticate_token(session: AsyncSession, *, token: str, now: datetime) -> Grant:
+    """The grant behind a bearer token (for long-lived sockets); `Unauthenticated` if unknown,
+    expired, revoked or the account is disabled."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 128:
         raise Unauthenticated("malformed bearer token")
     row = (
@@ -141,15 +152,50 @@ async def authenticate_token(
         raise Unauthenticated("bearer token was revoked")
     if access.expires_at <= now:
         raise Unauthenticated("bearer token expired")
-    return account, access.expires_at
+    return Grant(account=account, token_id=access.id, expires_at=access.expires_at)
 
 
-async def logout(session: AsyncSession, *, token: str, now: datetime) -> None:
-    await session.exec(
+async def token_is_active(session: AsyncSession, *, token_id: uuid.UUID, now: datetime) -> bool:
+    """Whether a token still grants access: not revoked, not expired, its account not disabled."""
+    query = (
+        select(AccessToken.id)
+        .join(Account, col(Account.id) == col(AccessToken.account_id))
+        .where(
+            col(AccessToken.id) == token_id,
+            col(AccessToken.revoked_at).is_(None),
+            col(AccessToken.expires_at) > now,
+            col(Account.disabled_at).is_(None),
+        )
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def logout(session: AsyncSession, *, token: str, now: datetime) -> uuid.UUID | None:
+    """Revoke a token; returns its id (None when it was unknown or revoked already). The caller
+    commits, then ends the token's open sockets (`server.platform.sessions`)."""
+    revoked = await session.exec(
         sa.update(AccessToken)
         .where(
             col(AccessToken.token_hash) == _token_hash(token), col(AccessToken.revoked_at).is_(None)
         )
+        .values(revoked_at=now)
+        .returning(col(AccessToken.id))
+    )
+    token_id = revoked.scalar_one_or_none()
+    return token_id
+
+
+async def disable_account(session: AsyncSession, *, account_id: uuid.UUID, now: datetime) -> None:
+    """Disable an account and revoke its tokens. The caller commits, then ends its sockets
+    everywhere (`server.platform.sessions.SessionEnder` without a token id)."""
+    await session.exec(
+        sa.update(Account)
+        .where(col(Account.id) == account_id, col(Account.disabled_at).is_(None))
+        .values(disabled_at=now)
+    )
+    await session.exec(
+        sa.update(AccessToken)
+        .where(col(AccessToken.account_id) == account_id, col(AccessToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
 

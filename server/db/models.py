@@ -29,6 +29,7 @@ __all__ = [
     "IntegrationCredential",
     "Invite",
     "LoginChallenge",
+    "MailboxCursor",
     "MailboxEntry",
     "Network",
     "Offer",
@@ -285,7 +286,7 @@ class MailboxEntry(SQLModel, table=True):
     """An accepted envelope waiting for one recipient. Deleted when acknowledged or expired.
 
     `envelope` is the end-to-end encrypted envelope exactly as sent: the server cannot read it.
-    `seq` comes from `RelaySequence`: it grows with commit order, per recipient and overall.
+    `seq` comes from the recipient's `MailboxCursor`: 1, 2, 3… per recipient, in commit order.
     """
 
     __tablename__ = "mailbox"
@@ -303,8 +304,9 @@ class MailboxEntry(SQLModel, table=True):
 
 
 class RelaySequence(SQLModel, table=True):
-    """The relay's one sequence counter (a single row, id 1): every mailbox entry takes the next
-    number. Taking numbers locks the row until commit, so seq order is commit order."""
+    """The relay's batch lock (a single row, id 1): every batch of sends locks it first, so batches
+    commit one after another and later reads see every earlier batch. `last` was the global
+    sequence counter before counters were per recipient (`MailboxCursor`); it no longer moves."""
 
     __tablename__ = "relay_sequence"
 
@@ -328,6 +330,11 @@ class SentMessage(SQLModel, table=True):
     client_id: str = Field(max_length=64)
     tag: bytes = Field(sa_column=sa.Column(sa.LargeBinary(32), nullable=False))
     created_at: datetime = Field(sa_column=_utc(index=True))
+    # SHA-256 of the envelope as sent: a re-send with the same id must be the same envelope
+    # (None for rows stored before it was kept).
+    envelope_hash: bytes | None = Field(
+        default=None, sa_column=sa.Column(sa.LargeBinary(32), nullable=True)
+    )
 
 
 # -- Moderation (server/moderation/): report keys, the on-call rota, flags, the audit log ------
@@ -648,3 +655,17 @@ class PushSubscription(SQLModel, table=True):
     p256dh: bytes = Field(sa_column=sa.Column(sa.LargeBinary(65), nullable=False))
     auth: bytes = Field(sa_column=sa.Column(sa.LargeBinary(16), nullable=False))
     created_at: datetime = Field(sa_column=_utc())
+
+
+# -- Relay: per-recipient sequence counters ---------------------------------------------------
+
+
+class MailboxCursor(SQLModel, table=True):
+    """One recipient's mailbox counter: its entries take seq `last + 1`, `last + 2`, … Taking
+    numbers locks the row until commit, so per recipient, seq order is commit order (a socket
+    that sees seq 7 knows 6 is committed). `ready.cursor` is `last`."""
+
+    __tablename__ = "mailbox_cursors"
+
+    account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
+    last: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))

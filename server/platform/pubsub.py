@@ -6,6 +6,10 @@ might have, the affected inboxes receive `RESYNC`, and their connections sync fr
 Backends are chosen by URL, as in encode/broadcaster: `memory://` (one process) and `redis://`
 (every worker subscribes to one channel and keeps the messages for accounts it serves).
 
+What travels: plain frames (`bytes`, forwarded as they are: `notify`), `Sequenced` deliveries
+(a `deliver` frame with the recipient's mailbox seq, so a socket can keep them in order and see a
+gap), and `Control` messages for the sockets themselves (never forwarded: "end this session").
+
 Besides inboxes per account, there are topics every worker hears (`broadcast` / `listen`), for
 small "this changed" notes between workers' caches (e.g. the supporter pool), on a channel of
 their own. A listener gets `RESYNC` when notes may have been lost, as an inbox does.
@@ -17,14 +21,26 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-from typing import Final, Protocol
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-__all__ = ["RESYNC", "Inbox", "MemoryPubSub", "PubSub", "RedisPubSub", "pubsub_from_url"]
+__all__ = [
+    "RESYNC",
+    "Control",
+    "Inbox",
+    "Item",
+    "MemoryPubSub",
+    "Message",
+    "PubSub",
+    "RedisPubSub",
+    "Sequenced",
+    "pubsub_from_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +53,27 @@ class _Resync:
 RESYNC: Final = _Resync()
 """Put in an inbox when messages may have been lost: sync from the mailbox."""
 
-Inbox = asyncio.Queue[bytes | _Resync]
+
+@dataclass(frozen=True, slots=True)
+class Sequenced:
+    """A mailbox delivery on the fast path: the recipient's `seq` and the frame to forward."""
+
+    seq: int
+    frame: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """An instruction to an account's sockets on every worker (e.g. `session_ended`); the sockets
+    act on it, the client never sees it. Values are strings (ids only)."""
+
+    event: str
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
+Message = bytes | Sequenced | Control
+Item = Message | _Resync
+Inbox = asyncio.Queue[Item]
 
 _RESYNC_ALL = b'{"resync":true}'
 
@@ -45,7 +81,10 @@ _RESYNC_ALL = b'{"resync":true}'
 class PubSub(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
-    async def publish(self, account: str, message: bytes) -> None: ...
+    async def publish(self, account: str, message: Message) -> None: ...
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        """Publish in order, in one round trip where the backend can."""
+
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]: ...
     async def broadcast(self, topic: str, message: bytes) -> None: ...
     def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]: ...
@@ -71,13 +110,16 @@ class _Fanout:
                 if not inboxes:
                     del self._inboxes[account]
 
-    def dispatch(self, account: str, message: bytes) -> None:
+    def dispatch(self, account: str, message: Message) -> None:
         for inbox in self._inboxes.get(account, ()):
             try:
                 inbox.put_nowait(message)
             except asyncio.QueueFull:
                 # A slow reader: drop the fast path, keep the promise through the mailbox.
                 _replace_with_resync(inbox)
+                if isinstance(message, Control):
+                    with contextlib.suppress(asyncio.QueueFull):
+                        inbox.put_nowait(message)
 
     def resync_all(self) -> None:
         for inboxes in self._inboxes.values():
@@ -86,9 +128,37 @@ class _Fanout:
 
 
 def _replace_with_resync(inbox: Inbox) -> None:
+    """Drop what the mailbox also holds; keep control messages (the mailbox does not)."""
+    kept = []
     while not inbox.empty():
-        inbox.get_nowait()
+        item = inbox.get_nowait()
+        if isinstance(item, Control):
+            kept.append(item)
     inbox.put_nowait(RESYNC)
+    for item in kept:
+        with contextlib.suppress(asyncio.QueueFull):  # a tiny inbox: the periodic check remains
+            inbox.put_nowait(item)
+
+
+def _encode(account: str, message: Message) -> bytes:
+    payload: dict[str, Any] = {"to": account}
+    if isinstance(message, Control):
+        payload["c"], payload["d"] = message.event, dict(message.data)
+    elif isinstance(message, Sequenced):
+        payload["m"], payload["seq"] = message.frame.decode(), message.seq
+    else:
+        payload["m"] = message.decode()
+    return json.dumps(payload).encode()
+
+
+def _decode(raw: bytes) -> tuple[str, Message]:
+    payload = json.loads(raw)
+    if "c" in payload:
+        return payload["to"], Control(payload["c"], payload.get("d", {}))
+    frame = payload["m"].encode()
+    if "seq" in payload:
+        return payload["to"], Sequenced(int(payload["seq"]), frame)
+    return payload["to"], frame
 
 
 class MemoryPubSub:
@@ -104,8 +174,12 @@ class MemoryPubSub:
     async def stop(self) -> None:
         return None
 
-    async def publish(self, account: str, message: bytes) -> None:
+    async def publish(self, account: str, message: Message) -> None:
         self._fanout.dispatch(account, message)
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        for account, message in messages:
+            self._fanout.dispatch(account, message)
 
     def subscribe(self, account: str) -> contextlib.AbstractContextManager[Inbox]:
         return self._fanout.subscribe(account)
@@ -147,23 +221,31 @@ class RedisPubSub:
                     await task
         await self._client.aclose()
 
-    async def publish(self, account: str, message: bytes) -> None:
-        payload = json.dumps({"to": account, "m": message.decode()}).encode()
-        await self._publish(self.CHANNEL, payload)
+    async def publish(self, account: str, message: Message) -> None:
+        await self.publish_many([(account, message)])
+
+    async def publish_many(self, messages: Sequence[tuple[str, Message]]) -> None:
+        await self._publish(self.CHANNEL, [_encode(account, m) for account, m in messages])
 
     async def broadcast(self, topic: str, message: bytes) -> None:
         payload = json.dumps({"to": topic, "m": message.decode()}).encode()
-        await self._publish(self.TOPICS, payload)
+        await self._publish(self.TOPICS, [payload])
 
     def listen(self, topic: str) -> contextlib.AbstractContextManager[Inbox]:
         return self._topics.subscribe(topic)
 
-    async def _publish(self, channel: str, payload: bytes) -> None:
+    async def _publish(self, channel: str, payloads: Sequence[bytes]) -> None:
+        if not payloads:
+            return
         # Twice: a connection that went stale while Redis restarted fails once, then the pool
-        # hands out a fresh one.
+        # hands out a fresh one. (A retried pipeline may publish some twice: sockets drop
+        # repeats by seq, clients by id.)
         for _attempt in range(2):
             try:
-                await self._client.publish(channel, payload)
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for payload in payloads:
+                        pipe.publish(channel, payload)
+                    await pipe.execute()
                 return
             except (RedisError, OSError) as exc:
                 error = exc
@@ -195,9 +277,11 @@ class RedisPubSub:
                         if raw == _RESYNC_ALL:
                             self._resync_all()
                             continue
-                        envelope = json.loads(raw)
-                        fanout = self._topics if channel == self.TOPICS.encode() else self._fanout
-                        fanout.dispatch(envelope["to"], envelope["m"].encode())
+                        if channel == self.TOPICS.encode():
+                            note = json.loads(raw)
+                            self._topics.dispatch(note["to"], note["m"].encode())
+                        else:
+                            self._fanout.dispatch(*_decode(raw))
             except (RedisError, OSError) as exc:
                 self._subscribed.clear()
                 log.warning("redis subscription lost (%s); retrying", type(exc).__name__)

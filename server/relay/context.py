@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +21,6 @@ class RelayContext:
     db: Database
     pubsub: PubSub
     writes: MailboxWriter
-    connections: ConnectionCounter
+    connections: ConnectionCounter  # open sockets per account
+    unauthenticated: ConnectionCounter  # sockets per client address not yet authenticated
     clock: Callable[[], datetime]
-    # Told (recipient account, delivery id) after a delivery is stored and published: the app
-    # pushes "New message" from it when the delivery stays unread (server.push).
-    on_stored: Callable[[uuid.UUID, uuid.UUID], None] | None = None

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from crypto.encoding import b64encode
 from crypto.relay import MAX_ACK_IDS, CloseCode, ErrorCode
 from server.errors import MalformedFrame
 
+if TYPE_CHECKING:
+    from server.relay.mailbox import Delivery
+
 __all__ = [
+    "MAX_SEQ",
     "Accepted",
     "Ack",
     "Auth",
@@ -32,6 +37,7 @@ __all__ = [
     "Send",
     "Sync",
     "Synced",
+    "deliver_frame",
     "parse_client_frame",
 ]
 
@@ -58,9 +64,13 @@ class Ack(_Frame):
     ids: list[uuid.UUID] = Field(min_length=1, max_length=MAX_ACK_IDS)
 
 
+MAX_SEQ = (1 << 63) - 1
+"""Sequence numbers are signed 64-bit integers in the database; a larger cursor is malformed."""
+
+
 class Sync(_Frame):
     type: Literal["sync"]
-    after: int = Field(default=0, ge=0)
+    after: int = Field(default=0, ge=0, le=MAX_SEQ)
 
 
 class Ping(_Frame):
@@ -71,21 +81,67 @@ ClientFrame = Annotated[Auth | Send | Ack | Sync | Ping, Field(discriminator="ty
 _client_frames: TypeAdapter[Auth | Send | Ack | Sync | Ping] = TypeAdapter(ClientFrame)
 
 
+# The words an error message may use: field names and frame types the server defines. Anything
+# else in a location (an unknown field's name, a dictionary key) came from the client.
+_KNOWN_NAMES = frozenset(
+    {"auth", "send", "ack", "sync", "ping", "type", "token", "envelope", "ids", "after"}
+)
+
+# What each kind of problem is called, in the server's own words (pydantic's messages quote input:
+# the unknown tag, the offending character of a UUID).
+_PROBLEMS = {
+    "json_invalid": "not valid JSON",
+    "json_type": "not valid JSON",
+    "dict_type": "expected a JSON object",
+    "model_type": "expected a JSON object",
+    "model_attributes_type": "expected a JSON object",
+    "union_tag_invalid": "not a known frame type",
+    "union_tag_not_found": "missing frame type",
+    "extra_forbidden": "unknown field",
+    "missing": "missing",
+    "string_type": "expected a string",
+    "string_too_short": "too short",
+    "string_too_long": "too long",
+    "int_type": "expected an integer",
+    "int_parsing": "expected an integer",
+    "greater_than_equal": "too small",
+    "less_than_equal": "too large",
+    "list_type": "expected a list",
+    "too_short": "too few items",
+    "too_long": "too many items",
+    "uuid_type": "expected a UUID",
+    "uuid_parsing": "expected a UUID",
+}
+
+
+def _where(loc: tuple[int | str, ...], kind: str) -> str:
+    if kind == "extra_forbidden":
+        loc = loc[:-1]  # the last part is the unknown field's name: the client's words
+    parts = [str(p) for p in loc if isinstance(p, int) or p in _KNOWN_NAMES]
+    return ".".join(parts) or "frame"
+
+
 def parse_client_frame(raw: str | bytes) -> Auth | Send | Ack | Sync | Ping:
-    """Validate one client frame; `MalformedFrame` names the problem, never the input."""
+    """Validate one client frame.
+
+    Raises `MalformedFrame` whose detail names the field and the kind of problem in the server's
+    own words: never a value, a type name or a field name the client sent.
+    """
     try:
         return _client_frames.validate_json(raw)
     except ValidationError as exc:
         problems = []
-        for error in exc.errors(include_input=False, include_url=False):
-            where = ".".join(str(part) for part in error["loc"]) or "frame"
-            problems.append(f"{where}: {error['msg']}")
+        for error in exc.errors(include_input=False, include_url=False, include_context=False):
+            kind = error["type"]
+            problem = f"{_where(error['loc'], kind)}: {_PROBLEMS.get(kind, 'invalid value')}"
+            if problem not in problems:
+                problems.append(problem)
         raise MalformedFrame("; ".join(problems[:5])) from None
 
 
 class Ready(_Frame):
     type: Literal["ready"] = "ready"
-    cursor: int  # the highest mailbox sequence number this account has
+    cursor: int  # the last mailbox seq given out to this account (its own counter)
 
 
 class Accepted(_Frame):
@@ -104,6 +160,19 @@ class Deliver(_Frame):
     envelope: str
     ts: datetime
     tag: str  # franking tag (base64url): what a report must present with the plaintext
+
+
+def deliver_frame(entry: Delivery) -> Deliver:
+    """The `deliver` frame of a mailbox entry."""
+    return Deliver(
+        id=entry.id,
+        seq=entry.seq,
+        room=entry.room_id,
+        sender=entry.sender_member_id,
+        envelope=entry.envelope,
+        ts=entry.created_at,
+        tag=b64encode(entry.tag),
+    )
 
 
 class Synced(_Frame):

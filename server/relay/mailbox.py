@@ -2,28 +2,39 @@
 sender hears `accepted`; it leaves the mailbox when the recipient acknowledges it or it expires.
 
 Writes come in batches (see `server.relay.writer`): a batch of sends costs a fixed handful of
-statements, however many envelopes it carries. Sequence numbers come from one counter row, taken
-once per batch; its row lock makes seq order commit order, so a recipient syncing from a cursor
-never skips an envelope that commits later with a smaller seq.
+statements, however many envelopes it carries. Each batch first takes the batch lock (one row),
+so batches commit one after another. Sequence numbers are per recipient (1, 2, 3… for each
+account, from its `MailboxCursor` row), all recipients of a batch in one upsert; so per recipient
+seq order is commit order, and a socket that sees seq n knows every smaller seq is committed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crypto import DecodeError, Envelope, server_tag
-from server.db.models import MailboxEntry, RelaySequence, Room, RoomMember, SentMessage
+from server.db.models import (
+    MailboxCursor,
+    MailboxEntry,
+    RelaySequence,
+    Room,
+    RoomMember,
+    SentMessage,
+)
 from server.db.upsert import insert_if_missing
 from server.errors import (
+    DuplicateId,
     InvalidEnvelope,
     NoRecipient,
     RoomClosed,
@@ -34,15 +45,32 @@ from server.errors import (
 __all__ = [
     "Accepted",
     "Delivery",
+    "Position",
     "Submission",
     "accept_batch",
     "acknowledge_batch",
-    "cursor",
     "pending",
+    "position",
     "sweep",
+    "undecodable",
 ]
 
 _NOT_YOURS = "no such room, or you are not in it"
+
+# The parts of an envelope a decoding problem may be named by (crypto's own messages can quote the
+# input: an unsupported version, unknown field names; they are never forwarded).
+_ENVELOPE_PARTS = frozenset(
+    {"envelope", "v", "type", "room", "sender", "id", "header", "ct", "commit", "x3dh",
+     "ik", "ek", "spk", "opk", "ratchet header"}
+)  # fmt: skip
+
+
+def undecodable(error: DecodeError) -> InvalidEnvelope:
+    """The answer to an envelope that does not decode: which part is wrong, never its content."""
+    part = str(error).split(":", 1)[0].strip()
+    if part in _ENVELOPE_PARTS and part != "envelope":
+        return InvalidEnvelope(f"the envelope does not decode ({part} is invalid)")
+    return InvalidEnvelope("the envelope does not decode (see docs/protocol.md, section 6)")
 
 
 @dataclass(frozen=True)
@@ -74,13 +102,28 @@ class Delivery:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The outcome of a `send`: the server id and time, and the delivery to publish (None for a
-    re-send of an envelope already accepted)."""
+    """The outcome of a `send`: the server id and time, and the delivery to publish. A re-send of
+    an envelope already accepted carries its delivery again while the mailbox still holds it (the
+    first publish may never have happened: the worker died after the commit), else None."""
 
     client_id: str
     id: uuid.UUID
     ts: datetime
     entry: Delivery | None
+    again: bool = False  # a re-send of an envelope accepted before
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where an account's mailbox stands: the last seq given out, and the oldest still held."""
+
+    cursor: int
+    oldest: int | None
+
+    @property
+    def backlog(self) -> bool:
+        """Entries from before this moment wait: a client must `sync` to get them."""
+        return self.oldest is not None and self.oldest <= self.cursor
 
 
 @dataclass(frozen=True)
@@ -96,10 +139,14 @@ class _Checked:
     room_id: uuid.UUID
     own: _Member
     peer: _Member
+    digest: bytes  # SHA-256 of the envelope as sent
 
     @property
     def key(self) -> tuple[uuid.UUID, uuid.UUID, str]:
         return (self.room_id, self.own.id, self.envelope.message_id)
+
+
+_DIFFERENT = "an envelope with this id was already accepted with different content"
 
 
 def _table(model: type[SQLModel]) -> sa.Table:
@@ -111,8 +158,8 @@ def _millis(moment: datetime) -> int:
 
 
 async def _lock_sequence(session: AsyncSession) -> None:
-    """Take the counter row's lock first, before any read: later reads then see every earlier
-    batch, and SQLite never has to upgrade a read snapshot to a write (which it refuses)."""
+    """Take the batch lock first, before any read: later reads then see every earlier batch, and
+    SQLite never has to upgrade a read snapshot to a write (which it refuses)."""
     await insert_if_missing(session, RelaySequence, id=1, last=0)
     await session.exec(
         sa.update(RelaySequence)
@@ -121,15 +168,22 @@ async def _lock_sequence(session: AsyncSession) -> None:
     )
 
 
-async def _take_seqs(session: AsyncSession, count: int) -> int:
-    """Reserve `count` sequence numbers; returns the last."""
-    bumped = await session.exec(
-        sa.update(RelaySequence)
-        .where(col(RelaySequence.id) == 1)
-        .values(last=col(RelaySequence.last) + count)
-        .returning(col(RelaySequence.last))
-    )
-    return int(bumped.scalar_one())
+async def _take_seqs(session: AsyncSession, counts: Counter[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Reserve `counts[account]` numbers for each recipient in one statement; returns the first
+    number of each. Rows are taken in account order, so two batches never wait on each other's
+    rows in opposite orders."""
+    rows = [{"account_id": account, "last": n} for account, n in sorted(counts.items())]
+    table = _table(MailboxCursor)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(table)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["account_id"], set_={"last": table.c.last + insert.excluded.last}
+    ).returning(table.c.account_id, table.c.last)
+    # executemany with RETURNING (SQLAlchemy's "insertmanyvalues"): one cached statement, sent as
+    # one multi-row upsert, whatever the number of recipients.
+    connection = await session.connection()
+    return {account: last - counts[account] + 1
+            for account, last in await connection.execute(upsert, rows)}  # fmt: skip
 
 
 async def _check(
@@ -141,7 +195,7 @@ async def _check(
         try:
             envelope = Envelope.decode(submission.raw)
         except DecodeError as error:
-            results[index] = InvalidEnvelope(str(error))
+            results[index] = undecodable(error)
             continue
         try:
             decoded.append((index, envelope, uuid.UUID(envelope.room)))
@@ -178,7 +232,8 @@ async def _check(
             message = "nobody else is in this room"
             results[index] = NoRecipient(message, ref=ref)
         else:
-            checked.append(_Checked(index, envelope, room_id, own, peer))
+            digest = hashlib.sha256(submissions[index].raw.encode()).digest()
+            checked.append(_Checked(index, envelope, room_id, own, peer, digest))
     return checked
 
 
@@ -194,8 +249,9 @@ async def accept_batch(
 
     Each result is `Accepted` or the error to answer: `InvalidEnvelope` (undecodable, or a sender
     field that is not the caller's member id), `UnknownRoom` (no such room or not a member: one
-    answer), `RoomClosed`, `NoRecipient`. A refused send writes nothing. A re-sent envelope
-    (same room, sender and id) is answered as before and stored once.
+    answer), `RoomClosed`, `NoRecipient`, `DuplicateId` (an id already accepted for different
+    content). A refused send writes nothing. A re-sent envelope (same room, sender, id and
+    content) is answered as before and stored once.
     """
     results: list[Any] = [None] * len(submissions)
     await _lock_sequence(session)
@@ -207,27 +263,46 @@ async def accept_batch(
     )
     seen = sa.select(
         col(SentMessage.room_id), col(SentMessage.sender_member_id), col(SentMessage.client_id),
-        col(SentMessage.id), col(SentMessage.created_at),
+        col(SentMessage.id), col(SentMessage.created_at), col(SentMessage.envelope_hash),
     ).where(keys.in_([c.key for c in checked]))  # fmt: skip
     connection = await session.connection()
-    known = {(room, sender, client): (sent_id, at)
-             for room, sender, client, sent_id, at in await connection.execute(seen)}  # fmt: skip
+    known = {(row[0], row[1], row[2]): (row[3], row[4], row[5])
+             for row in await connection.execute(seen)}  # fmt: skip
     fresh: list[_Checked] = []
-    first_of: dict[tuple[uuid.UUID, uuid.UUID, str], int] = {}
+    first_of: dict[tuple[uuid.UUID, uuid.UUID, str], _Checked] = {}
+    again: dict[uuid.UUID, list[int]] = defaultdict(list)  # re-sends: sent id -> result indexes
     for item in checked:
+        ref = item.envelope.message_id
         if item.key in known:
-            sent_id, at = known[item.key]
-            results[item.index] = Accepted(item.envelope.message_id, sent_id, at, None)
+            sent_id, at, digest = known[item.key]
+            if digest is not None and digest != item.digest:
+                results[item.index] = DuplicateId(_DIFFERENT, ref=ref)
+            else:
+                results[item.index] = Accepted(ref, sent_id, at, None, again=True)
+                again[sent_id].append(item.index)
         elif item.key not in first_of:
-            first_of[item.key] = item.index
+            first_of[item.key] = item
             fresh.append(item)
+        elif first_of[item.key].digest != item.digest:  # a second copy inside this very batch
+            results[item.index] = DuplicateId(_DIFFERENT, ref=ref)
+    if again:
+        # Still in the mailbox: publish it again (the first publish may have died with a worker).
+        held = sa.select(_table(MailboxEntry)).where(_table(MailboxEntry).c.id.in_(list(again)))
+        for row in await connection.execute(held):
+            delivery = Delivery(row.id, row.recipient_id, row.seq, row.room_id,
+                                row.sender_member_id, row.envelope, row.tag,
+                                row.created_at)  # fmt: skip
+            for index in again[row.id]:
+                answer: Accepted = results[index]
+                results[index] = Accepted(answer.client_id, answer.id, answer.ts, delivery, True)
     if fresh:
-        seq = await _take_seqs(session, len(fresh)) - len(fresh)
+        seqs = await _take_seqs(session, Counter(item.peer.account_id for item in fresh))
         entries, sent = [], []
         expires = now + retention
         for item in fresh:
-            seq += 1
             peer, envelope = item.peer, item.envelope
+            seq = seqs[peer.account_id]
+            seqs[peer.account_id] += 1
             tag = server_tag(server_secret, envelope.commitment, envelope.room, envelope.sender,
                              str(peer.id), _millis(now))  # fmt: skip
             delivery = Delivery(uuid.uuid4(), peer.account_id, seq, item.room_id, item.own.id,
@@ -236,16 +311,16 @@ async def accept_batch(
             sent.append({
                 "id": delivery.id, "room_id": item.room_id, "sender_member_id": item.own.id,
                 "recipient_member_id": peer.id, "client_id": envelope.message_id, "tag": tag,
-                "created_at": now,
+                "created_at": now, "envelope_hash": item.digest,
             })  # fmt: skip
             results[item.index] = Accepted(envelope.message_id, delivery.id, now, delivery)
         # Core executemany: one cached statement, no ORM objects built per row.
         await connection.execute(sa.insert(_table(MailboxEntry)), entries)
         await connection.execute(sa.insert(_table(SentMessage)), sent)
-    for item in checked:  # a second copy inside this very batch
+    for item in checked:  # an identical second copy inside this very batch
         if results[item.index] is None:
-            first: Accepted = results[first_of[item.key]]
-            results[item.index] = Accepted(first.client_id, first.id, first.ts, None)
+            first: Accepted = results[first_of[item.key].index]
+            results[item.index] = Accepted(first.client_id, first.id, first.ts, None, again=True)
     return results
 
 
@@ -272,10 +347,17 @@ async def pending(
     return [Delivery.of(entry) for entry in (await session.exec(query)).all()]
 
 
-async def cursor(session: AsyncSession) -> int:
-    """The relay's latest sequence number (every later delivery has a larger one)."""
-    sequence = await session.get(RelaySequence, 1)
-    return sequence.last if sequence else 0
+async def position(session: AsyncSession, *, account_id: uuid.UUID) -> Position:
+    """The account's last seq given out (0 before its first envelope) and its oldest held one."""
+    last = (
+        await session.exec(select(MailboxCursor.last).where(MailboxCursor.account_id == account_id))
+    ).first()
+    oldest = (
+        await session.exec(
+            select(sa.func.min(MailboxEntry.seq)).where(MailboxEntry.recipient_id == account_id)
+        )
+    ).first()
+    return Position(cursor=int(last or 0), oldest=None if oldest is None else int(oldest))
 
 
 async def sweep(

@@ -1,5 +1,6 @@
-"""One WebSocket connection: authenticate with the first frame, then run a receiver (client
-frames) and a pump (pub/sub inbox → `deliver`) side by side until either side ends."""
+"""One WebSocket connection: authenticate with the first frame, then run three tasks side by side
+until one ends: a receiver (client frames), a pump (pub/sub inbox → `deliver`, in seq order, see
+`server.relay.lane`) and a watch (the token's expiry and revocation)."""
 
 from __future__ import annotations
 
@@ -14,17 +15,18 @@ from pydantic import BaseModel
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from crypto import DecodeError, Envelope
-from crypto.encoding import b64encode
 from server.accounts import auth
 from server.errors import (
     AlreadyAuthenticated,
+    MalformedFrame,
     PayloadTooLarge,
     ServiceError,
     Unauthenticated,
     Unavailable,
 )
-from server.platform.pubsub import RESYNC, Inbox
+from server.platform.pubsub import RESYNC, Control, Inbox, Sequenced
 from server.platform.ratelimit import RateLimiter
+from server.platform.sessions import SESSION_ENDED
 from server.relay import mailbox
 from server.relay.context import RelayContext
 from server.relay.errors import error_frame
@@ -33,31 +35,22 @@ from server.relay.frames import (
     Ack,
     Auth,
     CloseCode,
-    Deliver,
     Ping,
     Pong,
     Ready,
     Send,
     Sync,
     Synced,
+    deliver_frame,
     parse_client_frame,
 )
+from server.relay.lane import DeliveryLane, Verdict
 
 __all__ = ["RelaySocket", "deliver_frame"]
 
 log = logging.getLogger(__name__)
 
-
-def deliver_frame(entry: mailbox.Delivery) -> Deliver:
-    return Deliver(
-        id=entry.id,
-        seq=entry.seq,
-        room=entry.room_id,
-        sender=entry.sender_member_id,
-        envelope=entry.envelope,
-        ts=entry.created_at,
-        tag=b64encode(entry.tag),
-    )
+_BINARY = "binary frames are not accepted: send one JSON object per text frame"
 
 
 def _ref(frame: Send) -> str | None:
@@ -88,13 +81,21 @@ class RelaySocket:
             period=self.settings.ws_burst / self.settings.ws_messages_per_second,
         )
         self._send_lock = asyncio.Lock()
+        self._lane_lock = asyncio.Lock()  # a sync answer and live deliveries never interleave
+        self._missed = False  # live deliveries arrived while the lane was closed
+        self.lane = DeliveryLane(cursor=0, backlog=True)
         self.account_id: uuid.UUID | None = None
+        self.token_id: uuid.UUID | None = None
         self.token_expires: datetime | None = None
 
     async def run(self) -> None:
         await self.ws.accept()
+        address = self.ws.client.host if self.ws.client else "unknown"
         try:
-            account_id = await self._authenticate()
+            with self.state.unauthenticated.hold(address) as admitted:
+                if not admitted:
+                    raise _Closed(CloseCode.TOO_MANY_CONNECTIONS, "too many unauthenticated")
+                account_id = await self._authenticate()
             with self.connections.hold(account_id) as admitted:
                 if not admitted:
                     raise _Closed(CloseCode.TOO_MANY_CONNECTIONS, "too many connections")
@@ -103,20 +104,36 @@ class RelaySocket:
         except _Closed as closed:
             log.info("conn %s closed: %s", self.id, closed.reason)
             await self._close(closed.code, closed.reason)
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, OSError):  # OSError: uvicorn's ClientDisconnected
             log.debug("conn %s disconnected", self.id)
+        except Exception as exc:  # the store failed under the pump or the watch: start over
+            log.warning("conn %s failed (%s); closing", self.id, type(exc).__name__)
+            await self._close(CloseCode.INTERNAL_ERROR, "server error; reconnect")
 
     async def _serve(self, account_id: uuid.UUID, inbox: Inbox) -> None:
+        # Subscribed first, then read: every later entry reaches the inbox (or leaves a gap).
         async with self.state.db.session() as session:
-            cursor = await mailbox.cursor(session)
-        await self._send(Ready(cursor=cursor))
-        pump = asyncio.create_task(self._pump(inbox), name=f"pump-{self.id}")
+            where = await mailbox.position(session, account_id=account_id)
+        self.lane = DeliveryLane(cursor=where.cursor, backlog=where.backlog)
+        await self._send(Ready(cursor=where.cursor))
+        tasks = [
+            asyncio.create_task(self._receive(), name=f"receive-{self.id}"),
+            asyncio.create_task(self._pump(inbox), name=f"pump-{self.id}"),
+            asyncio.create_task(self._watch(), name=f"watch-{self.id}"),
+        ]
         try:
-            await self._receive()
+            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await pump
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, OSError,
+                                         RuntimeError, _Closed):  # fmt: skip
+                    await task
+        for task in done:
+            error = task.exception()
+            if error is not None:
+                raise error
 
     async def _authenticate(self) -> uuid.UUID:
         try:
@@ -125,6 +142,8 @@ class RelaySocket:
             )
         except TimeoutError:
             raise _Closed(CloseCode.AUTH_TIMEOUT, "no auth frame in time") from None
+        if isinstance(raw, bytes):
+            raise _Closed(CloseCode.UNAUTHENTICATED, "first frame must be auth")
         try:
             frame = parse_client_frame(raw)
         except ServiceError:
@@ -133,26 +152,34 @@ class RelaySocket:
             raise _Closed(CloseCode.UNAUTHENTICATED, "first frame must be auth")
         try:
             async with self.state.db.session() as session:
-                account, expires = await auth.authenticate_token(
+                grant = await auth.authenticate_token(
                     session, token=frame.token, now=self.state.clock()
                 )
         except Unauthenticated as error:
             raise _Closed(CloseCode.UNAUTHENTICATED, error.detail) from None
-        self.account_id, self.token_expires = account.id, expires
+        self.account_id, self.token_id = grant.account.id, grant.token_id
+        self.token_expires = grant.expires_at
         log.info("conn %s authenticated", self.id)
-        return account.id
+        return grant.account.id
 
-    async def _receive_raw(self) -> str:
+    async def _receive_raw(self) -> str | bytes:
+        """The next frame: text as `str`, binary as `bytes` (refused by the callers)."""
         message = await self.ws.receive()
         if message["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(message.get("code", 1000))
-        raw = message.get("text")
-        if raw is None:
-            data = message.get("bytes") or b""
-            raw = data.decode("utf-8", errors="replace")
-        if len(raw) > self.settings.ws_max_frame_bytes:
+        text: str | None = message.get("text")
+        if text is None:
+            data: bytes = message.get("bytes") or b""
+            if len(data) > self.settings.ws_max_frame_bytes:
+                raise _Closed(CloseCode.TOO_BIG, "frame too large")
+            return data
+        # The limit is in bytes, and a character can take four.
+        size = len(text)
+        if size * 4 > self.settings.ws_max_frame_bytes:
+            size = len(text.encode())
+        if size > self.settings.ws_max_frame_bytes:
             raise _Closed(CloseCode.TOO_BIG, "frame too large")
-        return raw
+        return text
 
     async def _receive(self) -> None:
         assert self.account_id is not None
@@ -160,14 +187,15 @@ class RelaySocket:
             raw = await self._receive_raw()
             if self.limiter.acquire("frames", now=time.monotonic()) > 0:
                 raise _Closed(CloseCode.RATE_LIMITED, "too many frames")
-            if self.token_expires is not None and self.state.clock() >= self.token_expires:
-                raise _Closed(CloseCode.UNAUTHENTICATED, "token expired")
+            self._check_expiry()
             try:
+                if isinstance(raw, bytes):
+                    raise MalformedFrame(_BINARY)
                 frame = parse_client_frame(raw)
                 await self._handle(frame)
             except ServiceError as error:
                 await self._send(error_frame(error))
-            except (WebSocketDisconnect, _Closed):
+            except (WebSocketDisconnect, _Closed, OSError):
                 raise
             except Exception as exc:  # the store failed: say so, keep the connection
                 log.warning("conn %s: frame failed (%s)", self.id, type(exc).__name__)
@@ -191,27 +219,29 @@ class RelaySocket:
         if len(frame.envelope) > self.settings.max_envelope_bytes:
             raise PayloadTooLarge(f"envelope over {self.settings.max_envelope_bytes} bytes")
         try:
-            accepted = await self._store(frame)
+            accepted = await self.state.writes.send(self.account_id, frame.envelope)
         except ServiceError:
             raise
         except Exception as exc:
             log.warning("conn %s: envelope not stored (%s)", self.id, type(exc).__name__)
             raise Unavailable("not stored; send it again", ref=_ref(frame)) from None
-        # Persisted: only now may the sender hear `accepted`.
+        # Persisted (and published by the writer): only now may the sender hear `accepted`.
         await self._send(Accepted(client_id=accepted.client_id, id=accepted.id, ts=accepted.ts))
-        if accepted.entry is not None:
-            frame_json = deliver_frame(accepted.entry).model_dump_json().encode()
-            await self.state.pubsub.publish(str(accepted.entry.recipient_id), frame_json)
-            if self.state.on_stored is not None:
-                self.state.on_stored(accepted.entry.recipient_id, accepted.entry.id)
 
-    async def _store(self, frame: Send) -> mailbox.Accepted:
-        assert self.account_id is not None
-        return await self.state.writes.send(self.account_id, frame.envelope)
+    # -- the delivery lane ------------------------------------------------------------------------
 
     async def _sync(self, after: int) -> None:
+        """Answer a client's `sync`: every held entry after `after`, then `synced`. Live deliveries
+        wait meanwhile, and the first answer opens the lane for them."""
+        async with self._lane_lock:
+            last = await self._send_held(after)
+            self.lane.synced(after, last)
+            await self._send(Synced(cursor=last if last is not None else after))
+
+    async def _send_held(self, after: int) -> int | None:
+        """Send every entry the mailbox holds after `after`, oldest first; the last seq sent."""
         assert self.account_id is not None
-        cursor = after
+        cursor, last = after, None
         while True:
             async with self.state.db.session() as session:
                 batch = await mailbox.pending(
@@ -220,19 +250,80 @@ class RelaySocket:
                 )  # fmt: skip
             for entry in batch:
                 await self._send(deliver_frame(entry))
-                cursor = entry.seq
+                cursor = last = entry.seq
             if len(batch) < self.settings.ws_sync_batch:
-                break
-        await self._send(Synced(cursor=cursor))
+                return last
+
+    async def _catch_up(self) -> None:
+        assert self.lane.position is not None
+        last = await self._send_held(self.lane.position)
+        if last is not None:
+            self.lane.sent(last)
 
     async def _pump(self, inbox: Inbox) -> None:
         while True:
             item = await inbox.get()
-            if item is RESYNC:
-                await self._sync(0)
-            else:
-                assert isinstance(item, bytes)
+            if isinstance(item, Control):
+                self._obey(item)
+            elif isinstance(item, bytes):  # a notification: not part of the mailbox's order
                 await self._send_text(item.decode())
+            else:
+                async with self._lane_lock:
+                    await self._deliver(item)
+
+    async def _deliver(self, item: Sequenced | object) -> None:
+        if not self.lane.open:  # the client's first sync will bring it (or a catch-up after it)
+            self._missed = True
+            return
+        if item is RESYNC or self._missed:  # the fast path may have lost some: read the mailbox
+            self._missed = False
+            await self._catch_up()
+            if item is RESYNC:
+                assert self.lane.position is not None
+                await self._send(Synced(cursor=self.lane.position))
+                return
+        assert isinstance(item, Sequenced)
+        verdict = self.lane.offer(item.seq)
+        if verdict is Verdict.CATCH_UP:
+            await self._catch_up()
+            verdict = self.lane.offer(item.seq)
+        if verdict is not Verdict.DROP:  # after a catch-up: it was acknowledged elsewhere
+            await self._send_text(item.frame.decode())
+            self.lane.sent(item.seq)
+
+    # -- the session ------------------------------------------------------------------------------
+
+    def _obey(self, control: Control) -> None:
+        if control.event == SESSION_ENDED:
+            token = control.data.get("token")
+            if token is None or token == str(self.token_id):
+                raise _Closed(CloseCode.UNAUTHENTICATED, "session ended")
+
+    def _check_expiry(self) -> None:
+        if self.token_expires is not None and self.state.clock() >= self.token_expires:
+            raise _Closed(CloseCode.UNAUTHENTICATED, "token expired")
+
+    async def _watch(self) -> None:
+        """Close at the token's expiry; re-check it now and then (revoked, account disabled) in
+        case the pub/sub message that ends this session was lost."""
+        assert self.token_id is not None and self.token_expires is not None
+        every = self.settings.ws_session_check_seconds
+        while True:
+            left = (self.token_expires - self.state.clock()).total_seconds()
+            await asyncio.sleep(max(0.0, min(left, every)))
+            self._check_expiry()
+            try:
+                async with self.state.db.session() as session:
+                    active = await auth.token_is_active(
+                        session, token_id=self.token_id, now=self.state.clock()
+                    )
+            except Exception as exc:  # the database is away: the next check, or the expiry
+                log.warning("conn %s: session check failed (%s)", self.id, type(exc).__name__)
+                continue
+            if not active:
+                raise _Closed(CloseCode.UNAUTHENTICATED, "session ended")
+
+    # -- output -----------------------------------------------------------------------------------
 
     async def _send(self, frame: BaseModel) -> None:
         await self._send_text(frame.model_dump_json())
@@ -243,5 +334,5 @@ class RelaySocket:
 
     async def _close(self, code: CloseCode, reason: str) -> None:
         if self.ws.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
                 await self.ws.close(code=int(code), reason=reason)

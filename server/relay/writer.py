@@ -7,7 +7,15 @@ queue on the database lock. Each caller hears back only after the commit that ho
 "persisted before accepted" is kept. If a batch fails as a whole, each of its writes is retried
 alone, so one bad write cannot fail its neighbours.
 
-Not started (`relay_group_commit` off), it commits each write on its own, one at a time.
+After each commit the writer publishes the batch's deliveries itself (a publisher task, in commit
+order, while the next batch commits), whether or not the senders are still there to hear
+`accepted`; and a sender hears `accepted` only once its delivery is published. So a sender whose
+socket died after the commit no longer keeps the recipient waiting, and a worker that dies
+between a commit and its publish has answered nobody: the sender re-sends elsewhere, and the
+re-send publishes again (see `mailbox.Accepted`).
+
+Not started (`relay_group_commit` off), it commits each write on its own, one at a time, and
+publishes right after.
 
 With `metrics`, each commit observes its batch size and duration, and the outcomes are counted
 (envelopes accepted, duplicate or refused; acks); the queue depth is read at each scrape.
@@ -20,14 +28,16 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from server.db.engine import Database
 from server.errors import ServiceError
 from server.platform.metrics import Metrics
+from server.platform.pubsub import Message, Sequenced
 from server.relay import mailbox
+from server.relay.frames import deliver_frame
 
 __all__ = ["MailboxWriter"]
 
@@ -51,6 +61,30 @@ class _Ack:
     done: asyncio.Future[object] = field(default_factory=_future)
 
 
+Publish = Callable[[Sequence[tuple[str, Message]]], Awaitable[None]]
+
+
+async def _nowhere(_messages: Sequence[tuple[str, Message]]) -> None:
+    return None
+
+
+@dataclass
+class _Committed:
+    """A committed batch's sends: to publish, then to answer."""
+
+    sends: list[_Send]
+    results: list[mailbox.Accepted | ServiceError]
+
+    def answer(self) -> None:
+        for job, result in zip(self.sends, self.results, strict=True):
+            if job.done.done():  # the caller went away
+                continue
+            if isinstance(result, ServiceError):
+                job.done.set_exception(result)
+            else:
+                job.done.set_result(result)
+
+
 class MailboxWriter:
     def __init__(
         self,
@@ -60,6 +94,7 @@ class MailboxWriter:
         retention: timedelta,
         clock: Callable[[], datetime],
         max_batch: int = 256,
+        publish: Publish = _nowhere,
         metrics: Metrics | None = None,
         on_accepted: Callable[[mailbox.Delivery], None] | None = None,
     ) -> None:
@@ -74,12 +109,16 @@ class MailboxWriter:
         self._queue: asyncio.Queue[_Send | _Ack] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._one_at_a_time = asyncio.Lock()
+        self._publish = publish
+        self._outgoing: asyncio.Queue[_Committed] = asyncio.Queue()
+        self._publisher: asyncio.Task[None] | None = None
         self._metrics = metrics
         if metrics is not None:
             metrics.watch_writer_queue(self._queue.qsize)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="mailbox-writer")
+        self._publisher = asyncio.create_task(self._publish_all(), name="mailbox-publisher")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -87,6 +126,14 @@ class MailboxWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._publisher is not None:
+            # What is committed is in the mailbox; publishing the rest is only the fast path.
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+            self._publisher = None
+        while not self._outgoing.empty():
+            self._outgoing.get_nowait().answer()
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.done.done():
@@ -106,6 +153,8 @@ class MailboxWriter:
         if self._task is None:
             async with self._one_at_a_time:
                 await self._commit([job])
+                while not self._outgoing.empty():
+                    await self._publish_and_answer(self._outgoing.get_nowait())
         else:
             self._queue.put_nowait(job)
         return await job.done
@@ -129,6 +178,24 @@ class MailboxWriter:
                         if not job.done.done():
                             job.done.set_exception(error)
 
+    async def _publish_all(self) -> None:
+        while True:
+            await self._publish_and_answer(await self._outgoing.get())
+
+    async def _publish_and_answer(self, committed: _Committed) -> None:
+        messages: list[tuple[str, Message]] = []
+        for result in committed.results:
+            if isinstance(result, mailbox.Accepted) and result.entry is not None:
+                delivery = result.entry
+                frame = deliver_frame(delivery).model_dump_json().encode()
+                messages.append((str(delivery.recipient_id), Sequenced(delivery.seq, frame)))
+        if messages:
+            try:
+                await self._publish(messages)  # the whole batch in one round trip
+            except Exception as exc:  # the mailbox has them; the recipients' next sync does
+                log.warning("publish failed (%s)", type(exc).__name__)
+        committed.answer()
+
     async def _commit(self, batch: Sequence[_Send | _Ack]) -> None:
         sends = [job for job in batch if isinstance(job, _Send)]
         acks = [job for job in batch if isinstance(job, _Ack)]
@@ -147,16 +214,12 @@ class MailboxWriter:
             await session.commit()
         if self._metrics is not None:
             self._observe(len(batch), time.perf_counter() - started, results, acks)
-        for job, result in zip(sends, results, strict=True):
+        for result in results:
             if self._on_accepted is not None and isinstance(result, mailbox.Accepted):
                 if result.entry is not None:
                     self._on_accepted(result.entry)
-            if job.done.done():  # the caller went away
-                continue
-            if isinstance(result, ServiceError):
-                job.done.set_exception(result)
-            else:
-                job.done.set_result(result)
+        if sends:
+            self._outgoing.put_nowait(_Committed(sends, results))
         for ack in acks:
             if not ack.done.done():
                 ack.done.set_result(None)
@@ -176,7 +239,7 @@ class MailboxWriter:
         for result in results:
             if isinstance(result, ServiceError):
                 refused += 1
-            elif result.entry is None:
+            elif result.again:
                 duplicate += 1
             else:
                 accepted += 1

@@ -79,10 +79,12 @@ async def create_token(
     summary="Log out: revoke the token of this request",
 )
 async def delete_token(
-    account: CurrentAccount, token: BearerToken, session: SessionDep, now: Now
+    account: CurrentAccount, token: BearerToken, session: SessionDep, state: StateDep, now: Now
 ) -> Response:
-    await auth.logout(session, token=token, now=now)
+    token_id = await auth.logout(session, token=token, now=now)
     # A logged-out device must hear nothing more (an account is one device).
     await push_subscriptions.revoke_all(session, account_id=account.id)
     await session.commit()
+    if token_id is not None:  # sockets opened with this token close now, on every worker
+        await state.end_sessions(account.id, token_id=token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

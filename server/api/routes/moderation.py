@@ -287,8 +287,9 @@ async def suspend(
         session, moderator=moderator, flag_id=flag_id, member_id=body.member_id, now=now
     )
     await session.commit()
-    # The relay closes the account's sockets on this (docs/moderation.md, "Suspension").
+    # The member hears why, then every worker closes the account's sockets (4001).
     await state.notify(target, SUSPENDED_EVENT, account=target)
+    await state.end_sessions(target)
     return ActionOut(flag_id=flag_id, action="suspend")
 
 

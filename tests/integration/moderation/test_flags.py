@@ -4,6 +4,7 @@ the actions (private room, close, suspend). Bad input gets a clear error and cha
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from pathlib import Path
@@ -158,6 +159,8 @@ async def test_actions_private_room_close_and_suspend(world: World, tmp_path: Pa
     try:
         mod.suspend_member(flag["id"], offender)
         await notified(offender_socket, event="suspended")
+        await asyncio.wait_for(offender_socket.connection.wait_closed(), 5)
+        assert offender_socket.connection.close_code == 4001  # then the socket is closed
     finally:
         await offender_socket.close()
     with pytest.raises(ApiError) as suspended:

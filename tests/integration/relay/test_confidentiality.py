@@ -7,6 +7,7 @@ searched for the canary, in plain, hex and base64.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterator
@@ -31,9 +32,12 @@ class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(level=logging.DEBUG)
         self.lines: list[str] = []
+        self.debug: list[str] = []  # the server's own DEBUG lines: DEBUG was on
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+        if record.levelno == logging.DEBUG and record.name.startswith("server."):
+            self.debug.append(record.getMessage())
 
 
 @dataclass
@@ -88,14 +92,20 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         yield Backend(request.param, world, postgres, redis_server)
 
 
-async def _converse(world: World, flow: Flow, canary: str) -> tuple[str, FrankedMessage]:
-    """Returns the id of an envelope left in the mailbox, and the supporter's record of the first
-    message (what a report reveals)."""
+@dataclass
+class Conversation:
+    undelivered: str  # the id of an envelope left in the mailbox
+    envelopes: list[str]  # every envelope sent, as encoded
+    kept: FrankedMessage  # the supporter's record of the first message (what a report reveals)
+
+
+async def _converse(world: World, flow: Flow, canary: str) -> Conversation:
     base = world.server.base_url
     alice = await open_socket(base, flow.clinician.client._token)
     bob = await open_socket(base, flow.supporter.client._token)
     a_session = flow.clinician.client.start_session(flow.room_id)
     opening = a_session.encrypt(f"after the arrest I keep hearing the monitor {canary}".encode())
+    sent = [opening.encode().decode()]
     await alice.send({"type": "send", "envelope": opening.encode().decode()})
     await alice.expect("accepted")
     first = await bob.expect("deliver")
@@ -111,6 +121,7 @@ async def _converse(world: World, flow: Flow, canary: str) -> tuple[str, Franked
     await bob.send({"type": "ack", "ids": [first["id"]]})
     for i in range(3):
         reply = b_session.encrypt(f"{canary} reply {i}".encode())
+        sent.append(reply.encode().decode())
         await bob.send({"type": "send", "envelope": reply.encode().decode()})
         await bob.expect("accepted")
         got = await alice.expect("deliver")
@@ -120,12 +131,13 @@ async def _converse(world: World, flow: Flow, canary: str) -> tuple[str, Franked
     # Left undelivered in the mailbox on purpose: stored ciphertext is searched too.
     for i in range(2):
         later = a_session.encrypt(f"are you there? {canary} {i}".encode())
+        sent.append(later.encode().decode())
         await alice.send({"type": "send", "envelope": later.encode().decode()})
         await alice.expect("accepted")
     await alice.send({"type": "ping"})
     await alice.expect("pong")
     await alice.close()
-    return later.message_id, kept
+    return Conversation(undelivered=later.message_id, envelopes=sent, kept=kept)
 
 
 def _report(world: World, flow: Flow, moderator: Side, kept: FrankedMessage, canary: str) -> None:
@@ -150,11 +162,13 @@ async def test_no_plaintext_anywhere_on_the_server(
     canary = f"CANARY-{uuid.uuid4().hex}"
     try:
         flow = build_flow(backend.world, tmp_path / "clients")
+        tokens = [flow.clinician.client._token, flow.supporter.client._token]
         moderator = side(backend.world, tmp_path / "clients", "moderator", Role.MODERATOR, "a")
         moderator.client.register_report_key()
         moderator.client.set_duty(True)
-        undelivered, kept = await _converse(backend.world, flow, canary)
-        _report(backend.world, flow, moderator, kept, canary)
+        tokens.append(moderator.client._token)
+        conversation = await _converse(backend.world, flow, canary)
+        _report(backend.world, flow, moderator, conversation.kept, canary)
         flow.clinician.client.close()
         flow.supporter.client.close()
         moderator.client.close()
@@ -163,10 +177,19 @@ async def test_no_plaintext_anywhere_on_the_server(
         root.setLevel(previous)
     out, err = capfd.readouterr()
     logs = "\n".join(collect.lines).encode() + out.encode() + err.encode()
-    assert len(collect.lines) > 20  # the server did log, at DEBUG
+    assert collect.debug, "the server logged nothing at DEBUG"
     stored = backend.stored_bytes()
-    assert undelivered.encode() in stored  # the search covers the mailbox
+    assert conversation.undelivered.encode() in stored  # the search covers the mailbox
     assert b"report_key.registered" in stored  # ... and the moderation tables
 
     assert leaks(stored, canary) == [], f"{backend.name}: canary in stored data"
     assert leaks(logs, canary) == [], f"{backend.name}: canary in logs"
+    # Nor, at DEBUG, a bearer token (the WebSocket frame trace), an envelope or a piece of one
+    # (SQL parameters), in any form.
+    for token in tokens:  # any 12 characters of its secret part (a log may shorten a frame)
+        pieces = [token[i : i + 12].encode() for i in range(4, len(token) - 11)]
+        assert token and not [p for p in pieces if p in logs], f"{backend.name}: a token in logs"
+    for envelope in conversation.envelopes:
+        ciphertext = json.loads(envelope)["ct"]
+        assert ciphertext[:24].encode() not in logs, f"{backend.name}: an envelope in logs"
+        assert envelope[:60].encode() not in logs

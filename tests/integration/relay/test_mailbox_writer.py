@@ -4,6 +4,7 @@ apart, and every answered send is persisted."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from crypto.ratchet import RatchetHeader
 from server.db.engine import Database
 from server.db.models import MailboxEntry, SentMessage
 from server.errors import ServiceError
+from server.platform.pubsub import MemoryPubSub, Sequenced
 from server.relay.frames import ErrorCode
 from server.relay.writer import MailboxWriter
 from tests.integration.peers import count, matched_room
@@ -68,6 +70,87 @@ async def test_batches_share_commits_and_keep_every_answer_honest(world: World) 
         await writer.ack(uuid.UUID(helper.account_id), ids[:10])
         await writer.ack(account, ids[10:20])  # not the recipient: nothing happens
         assert count(world, MailboxEntry) == 50
+    finally:
+        await writer.stop()
+        await db.dispose()
+
+
+async def test_the_writer_publishes_after_commit_and_again_for_a_resend(world: World) -> None:
+    asker, helper, c_room, _s_room = matched_room(world)
+    room, me = c_room["id"], c_room["me"]["member_id"]
+    account = uuid.UUID(asker.account_id)
+    db = Database(world.url)
+    pubsub = MemoryPubSub()
+    writer = MailboxWriter(db, server_secret=os.urandom(32), retention=timedelta(days=1),
+                           clock=lambda: datetime.now(UTC),
+                           publish=pubsub.publish_many)  # fmt: skip
+    writer.start()
+    try:
+        with pubsub.subscribe(helper.account_id) as inbox:
+            raw = _envelope(room, me, "m1")
+            first = await writer.send(account, raw)
+            published = await asyncio.wait_for(inbox.get(), 5)
+            assert isinstance(published, Sequenced) and published.seq == 1
+            assert json.loads(published.frame)["id"] == str(first.id)
+            # A re-send (the first `accepted`, or the first publish, may have been lost).
+            again = await writer.send(account, raw)
+            assert again.id == first.id
+            republished = await asyncio.wait_for(inbox.get(), 5)
+            assert isinstance(republished, Sequenced) and republished.seq == 1
+            # Acknowledged: nothing is left to publish again.
+            await writer.ack(uuid.UUID(helper.account_id), [first.id])
+            assert (await writer.send(account, raw)).id == first.id
+            await writer.send(account, _envelope(room, me, "m2"))
+            following = await asyncio.wait_for(inbox.get(), 5)  # publishes keep commit order
+            assert isinstance(following, Sequenced) and following.seq == 2
+    finally:
+        await writer.stop()
+        await db.dispose()
+
+
+async def test_one_id_with_two_contents_in_one_batch_is_refused(world: World) -> None:
+    asker, _helper, c_room, _s_room = matched_room(world)
+    room, me = c_room["id"], c_room["me"]["member_id"]
+    account = uuid.UUID(asker.account_id)
+    db = Database(world.url)
+    writer = MailboxWriter(db, server_secret=os.urandom(32), retention=timedelta(days=1),
+                           clock=lambda: datetime.now(UTC))  # fmt: skip
+    writer.start()
+    try:
+        one, other = _envelope(room, me, "same-id"), _envelope(room, me, "same-id")
+        sends = (writer.send(account, one), writer.send(account, other), writer.send(account, one))
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        assert not isinstance(results[0], BaseException)
+        assert isinstance(results[1], ServiceError) and results[1].code == "duplicate_id"
+        assert not isinstance(results[2], BaseException) and results[2].id == results[0].id
+        assert count(world, MailboxEntry) == 1
+    finally:
+        await writer.stop()
+        await db.dispose()
+
+
+async def test_each_recipient_counts_its_own_seqs_within_a_batch(world: World) -> None:
+    rooms = [matched_room(world) for _ in range(2)]
+    db = Database(world.url)
+    writer = MailboxWriter(db, server_secret=os.urandom(32), retention=timedelta(days=1),
+                           clock=lambda: datetime.now(UTC))  # fmt: skip
+    writer.start()
+    try:
+        sends = []
+        for asker, helper, c_room, s_room in rooms:  # both directions in both rooms
+            for person, room, n in ((asker, c_room, 5), (helper, s_room, 3)):
+                me = room["me"]["member_id"]
+                sends += [(person, _envelope(room["id"], me, f"{me[:8]}-{i}")) for i in range(n)]
+        results = await asyncio.gather(
+            *(writer.send(uuid.UUID(person.account_id), raw) for person, raw in sends)
+        )
+        by_recipient: dict[uuid.UUID, list[int]] = {}
+        for result in results:
+            assert result.entry is not None
+            by_recipient.setdefault(result.entry.recipient_id, []).append(result.entry.seq)
+        assert sorted(sorted(seqs) for seqs in by_recipient.values()) == [
+            [1, 2, 3], [1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]
+        ]
     finally:
         await writer.stop()
         await db.dispose()

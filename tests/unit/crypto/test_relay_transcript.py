@@ -34,7 +34,9 @@ def test_close_codes() -> None:
     assert {c["name"]: c["code"] for c in RELAY["close_codes"]} == {
         "NORMAL": 1000,
         "GOING_AWAY": 1001,
+        "INVALID_DATA": 1007,
         "TOO_BIG": 1009,
+        "INTERNAL_ERROR": 1011,
         "UNAUTHENTICATED": 4001,
         "AUTH_TIMEOUT": 4002,
         "TOO_MANY_CONNECTIONS": 4008,
@@ -51,7 +53,8 @@ def test_error_codes_and_which_are_final() -> None:
     assert final == set(FINAL_SEND_ERRORS)
     assert final == {
         "malformed", "invalid", "forbidden", "not_found", "conflict",
-        "unknown_room", "room_closed", "no_recipient", "invalid_envelope", "too_large",
+        "unknown_room", "room_closed", "no_recipient", "duplicate_id", "invalid_envelope",
+        "too_large",
     }  # fmt: skip
     assert not final & {"unavailable", "rate_limited", "unauthenticated"}
     assert not is_final_send_error("unavailable")

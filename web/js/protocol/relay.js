@@ -10,7 +10,9 @@
 export const CloseCode = Object.freeze({
   NORMAL: 1000,
   GOING_AWAY: 1001,
+  INVALID_DATA: 1007,
   TOO_BIG: 1009,
+  INTERNAL_ERROR: 1011,
   UNAUTHENTICATED: 4001,
   AUTH_TIMEOUT: 4002,
   TOO_MANY_CONNECTIONS: 4008,
@@ -30,6 +32,7 @@ export const ErrorCode = Object.freeze({
   UNKNOWN_ROOM: 'unknown_room',
   ROOM_CLOSED: 'room_closed',
   NO_RECIPIENT: 'no_recipient',
+  DUPLICATE_ID: 'duplicate_id',
   INVALID_ENVELOPE: 'invalid_envelope',
   TOO_LARGE: 'too_large',
   UNAVAILABLE: 'unavailable',
@@ -39,7 +42,7 @@ export const ErrorCode = Object.freeze({
 export const FINAL_SEND_ERRORS = Object.freeze([
   ErrorCode.MALFORMED, ErrorCode.INVALID, ErrorCode.FORBIDDEN, ErrorCode.NOT_FOUND,
   ErrorCode.CONFLICT, ErrorCode.UNKNOWN_ROOM, ErrorCode.ROOM_CLOSED, ErrorCode.NO_RECIPIENT,
-  ErrorCode.INVALID_ENVELOPE, ErrorCode.TOO_LARGE,
+  ErrorCode.DUPLICATE_ID, ErrorCode.INVALID_ENVELOPE, ErrorCode.TOO_LARGE,
 ]);
 const FINAL = new Set(FINAL_SEND_ERRORS); // a frozen Set could still grow: keep this one private
 

@@ -39,3 +39,16 @@ async def test_topics_are_apart_from_accounts() -> None:
         assert account.empty() and other.empty()
         await hub.publish("pool", b"an envelope")
         assert pool.empty() and account.get_nowait() == b"an envelope"
+
+
+async def test_control_messages_survive_an_overflowing_inbox() -> None:
+    from server.platform.pubsub import Control, Sequenced
+
+    hub = MemoryPubSub(inbox_size=3)
+    with hub.subscribe("alice") as inbox:
+        await hub.publish("alice", Control("session_ended", {"token": "t"}))
+        for i in range(10):
+            await hub.publish("alice", Sequenced(i + 1, b"{}"))
+        items = [inbox.get_nowait() for _ in range(inbox.qsize())]
+    assert RESYNC in items
+    assert Control("session_ended", {"token": "t"}) in items

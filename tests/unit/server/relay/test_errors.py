@@ -21,6 +21,7 @@ EXPECTED = {
     errors.Conflict: (409, "conflict"),
     errors.RoomClosed: (409, "room_closed"),
     errors.NoRecipient: (409, "no_recipient"),
+    errors.DuplicateId: (409, "duplicate_id"),
     errors.AlreadyAuthenticated: (409, "already_authenticated"),
     errors.IllegalTransition: (409, "conflict"),
     errors.PayloadTooLarge: (413, "too_large"),

@@ -64,3 +64,32 @@ def test_a_secret_looking_value_is_not_echoed() -> None:
     with pytest.raises(MalformedFrame) as caught:
         parse_client_frame('{"type":"auth","token":12345678901234567890}')
     assert "12345678901234567890" not in caught.value.detail
+
+
+@pytest.mark.parametrize(
+    ("raw", "echo"),
+    [
+        ('{"type":"' + "Q" * 10_000 + '"}', "QQQQ"),  # a 10,000-character type
+        ('{"type":5}', "5"),
+        ('{"type":"send","envelope":"x","zzUnknownField":1}', "zzUnknownField"),
+        ('{"type":"ack","ids":["zz-not-a-uuid"]}', "z"),  # pydantic quotes the bad character
+        ('{"type":"sync","after":"zzz"}', "zzz"),
+        ('{"type":"auth","token":"ph1_zzz","extraZZ":true}', "extraZZ"),
+    ],
+)
+def test_no_error_message_quotes_the_frame(raw: str, echo: str) -> None:
+    with pytest.raises(MalformedFrame) as caught:
+        parse_client_frame(raw)
+    detail = caught.value.detail
+    assert echo not in detail, detail
+    assert len(detail) < 200
+
+
+@pytest.mark.parametrize("after", [2**63, 2**64, 10**30])
+def test_a_sync_cursor_beyond_64_bits_is_malformed(after: int) -> None:
+    with pytest.raises(MalformedFrame) as caught:
+        parse_client_frame(f'{{"type":"sync","after":{after}}}')
+    assert caught.value.detail == "sync.after: too large"
+    assert parse_client_frame(f'{{"type":"sync","after":{2**63 - 1}}}') == Sync(
+        type="sync", after=2**63 - 1
+    )
