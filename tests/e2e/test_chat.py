@@ -15,6 +15,7 @@ Screenshots of each main screen go to test-artifacts/screenshots/.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from typing import Any
 import pytest
 
 from server.accounts.roles import Role
+from server.db.models import OneTimePreKey
 from tests.e2e.browser import (
     ask_for_support,
     expect,
@@ -36,6 +38,7 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.peer import PythonPeer
 from tests.integration.canary import leaks
 from tests.integration.flows import side
+from tests.integration.peers import count
 from tests.world import World
 
 NewPage = Callable[[], Any]
@@ -120,6 +123,29 @@ def test_browser_clinician_and_python_supporter(
     for text in typed:
         canary = text.split()[1]
         assert leaks(stored, canary) == [], "typed text reached the server's storage"
+
+
+def test_the_browser_tops_up_its_one_time_prekeys_when_told(
+    world: World, tmp_path: Path, new_page: NewPage
+) -> None:
+    page = new_page()
+    with clinician_in_room(world, tmp_path, page) as peer:
+        supporter = peer.side.client
+        browser_member = uuid.UUID(supporter.room(peer.room_id)["peer"]["member_id"])
+
+        def unclaimed() -> int:
+            return count(world, OneTimePreKey, OneTimePreKey.member_id == browser_member,
+                         OneTimePreKey.claimed_at.is_(None))  # type: ignore[union-attr]  # fmt: skip
+
+        assert unclaimed() == 10
+        for _ in range(8):  # below the low mark: the server sends the browser `prekeys_low`
+            assert supporter.claim_peer_bundle(peer.room_id)[1].one_time_prekey is not None
+        deadline = time.monotonic() + 15
+        while unclaimed() <= 2:
+            assert time.monotonic() < deadline, "the browser did not top up its prekeys"
+            time.sleep(0.2)
+        served = [supporter.claim_peer_bundle(peer.room_id)[1] for _ in range(12)]
+        assert all(bundle.one_time_prekey is not None for bundle in served)
 
 
 def test_two_browsers_complete_a_conversation(world: World, new_page: NewPage) -> None:

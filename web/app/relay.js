@@ -28,6 +28,8 @@ import { b64encode } from '../js/protocol/encoding.js';
 import { IdentityKeyChanged } from '../js/protocol/errors.js';
 import { CloseCode, ErrorCode } from '../js/protocol/relay.js';
 import { Delivery, State } from './delivery.js';
+import { ApiError } from './api.js';
+import { TOP_UP_PREKEYS } from './room.js';
 import { RoomStore } from './rooms.js';
 
 const PING_EVERY_MS = 20_000;
@@ -250,6 +252,10 @@ export class Relay extends EventTarget {
         }
         break;
       case 'notify':
+        if (event.event === 'prekeys_low' && event.data?.room) {
+          // The next notice tries again if this one fails.
+          this.topUpPrekeys(event.data.room, Number(event.data.available)).catch(() => {});
+        }
         this.#emit('notify', { type: 'notify', event: event.event, data: event.data });
         break;
       default:
@@ -290,6 +296,31 @@ export class Relay extends EventTarget {
    */
   send(roomId, text) {
     return this.#queue(() => this.#send(roomId, encoder.encode(text), text));
+  }
+
+  /**
+   * The server said this room has only `available` one-time prekeys left (docs/protocol.md
+   * §12.1): make enough for `TOP_UP_PREKEYS`, save them, then upload them (a key the server hands
+   * out must already be one this device keeps). Keys the server refuses (an id it has seen, or
+   * over its limit) are dropped again.
+   */
+  topUpPrekeys(roomId, available) {
+    return this.#queue(async () => {
+      const room = await this.#rooms.get(roomId);
+      const wanted = TOP_UP_PREKEYS - (Number.isFinite(available) ? available : 0);
+      if (!room || !room.registered || !room.open || wanted <= 0) return;
+      const upload = room.addOneTimePrekeys(wanted);
+      await this.#save(room);
+      try {
+        await this.#api.uploadPrekeys(roomId, upload);
+      } catch (error) {
+        if (error instanceof ApiError && [409, 422].includes(error.status)) {
+          for (const key of upload.one_time_prekeys) room.opks.delete(key.key_id);
+          await this.#save(room);
+        }
+        throw error;
+      }
+    });
   }
 
   /** The user compared the safety number again and accepts the peer's new key. */

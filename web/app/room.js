@@ -21,11 +21,14 @@ import {
 } from '../js/protocol/keys.js';
 import { formatSafetyNumber, safetyNumber } from '../js/protocol/fingerprint.js';
 import { PeerPin } from '../js/protocol/pinning.js';
+import { randomBytes } from '../js/protocol/primitives.js';
 import { Session, acceptSession, initiateSession } from '../js/protocol/session.js';
 import { roomIdentityStatement } from '../js/protocol/statements.js';
 import { bytesToText, textToBytes } from './vault.js';
 
 const ONE_TIME_PREKEYS = 10;
+/** How many one-time prekeys a `prekeys_low` notice makes (docs/protocol.md §12.1). */
+export const TOP_UP_PREKEYS = 10;
 const MAX_MESSAGES = 500;
 const MAX_SESSION = 1 << 20;
 
@@ -112,6 +115,24 @@ export class RoomState {
       identity_key: b64encode(this.identity.publicKey),
       signature: b64encode(device.identity.sign(statement)),
     };
+  }
+
+  /**
+   * Make `count` new one-time prekeys (random ids: the server refuses an id it has seen, and
+   * ids of claimed keys are forgotten here) and return their upload body. Save the room before
+   * uploading: a key the server hands out must be one this device can still use.
+   */
+  addOneTimePrekeys(count, rng = randomBytes) {
+    const made = [];
+    while (made.length < count) {
+      const raw = rng(4);
+      const id = ((raw[0] << 24) | (raw[1] << 16) | (raw[2] << 8) | raw[3]) >>> 0;
+      if (this.opks.has(id)) continue;
+      const key = OneTimePreKey.generate(id);
+      this.opks.set(id, key);
+      made.push({ key_id: id, public_key: b64encode(key.publicKey) });
+    }
+    return { one_time_prekeys: made };
   }
 
   prekeyUpload() {

@@ -167,3 +167,24 @@ test('a record written before pins trusts its current session', () => {
   const restored = new RoomState(record);
   assert.deepEqual([...restored.pin.key], [...b.identity.publicKey]);
 });
+
+test('topped-up one-time prekeys are kept, have fresh ids, and serve a handshake', () => {
+  const [a, b] = pair();
+  const before = new Set(b.opks.keys());
+  const upload = b.addOneTimePrekeys(12);
+  const ids = upload.one_time_prekeys.map((k) => k.key_id);
+  assert.equal(new Set(ids).size, 12, 'ids are distinct');
+  assert.ok(ids.every((id) => !before.has(id) && id >= 0 && id <= 0xffffffff));
+  assert.equal(b.opks.size, before.size + 12);
+  assert.ok(!('signed_prekey' in upload), 'a top-up uploads one-time prekeys only');
+  // Saved and restored, the new key still answers a handshake that uses it.
+  const restored = new RoomState(JSON.parse(JSON.stringify(b.toRecord())));
+  const last = upload.one_time_prekeys[11];
+  const full = restored.prekeyUpload();
+  a.start({ ik: encoding.b64encode(restored.identity.publicKey), spk_id: full.signed_prekey.key_id,
+    spk: full.signed_prekey.public_key, spk_sig: full.signed_prekey.signature,
+    opk_id: last.key_id, opk: last.public_key });
+  const first = a.encrypt(text.encode('after a top-up'));
+  assert.equal(read(restored.decrypt(wire(first))), 'after a top-up');
+  assert.ok(!restored.opks.has(last.key_id), 'the used one-time prekey is deleted');
+});
