@@ -34,6 +34,7 @@ _DESCRIPTIONS = {
     413: "Request body over the size limit",
     422: "Malformed or unacceptable input (the answer never quotes it)",
     429: "Rate limited; see Retry-After",
+    503: "Another node could not be reached; nothing was changed, try again",
 }
 _HEADERS = {
     401: {"WWW-Authenticate": {"schema": {"type": "string"}}},

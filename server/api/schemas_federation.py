@@ -39,10 +39,14 @@ class NodeOut(BaseModel):
 
 
 class PeerIn(_In):
-    url: str = Field(min_length=8, max_length=300, examples=["https://peerhaven.example.org"])
+    url: str = Field(
+        min_length=8, max_length=300, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        examples=["https://peerhaven.example.org"],
+    )  # fmt: skip
     fingerprint: str = Field(
-        min_length=64, max_length=128, description="SHA-256 of the peer's node key, in hex"
-    )
+        min_length=64, max_length=128, pattern=r"^[0-9a-fA-F:]+$",
+        description="SHA-256 of the peer's node key, in hex",
+    )  # fmt: skip
 
 
 class PeerOut(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 
 from server.accounts import directory
 from server.accounts.roles import Role
-from server.api.deps import Now, RequireRole, SessionDep, StateDep
+from server.api.deps import Now, RequireRole, SessionDep, StateDep, declares
 from server.api.schemas_federation import NodeOut, PeerIn, PeerOut, PeersOut
 from server.db.models import Account, FederationPeer
 from server.federation import handshake, peering
@@ -54,6 +54,7 @@ async def list_peers(admin: NetworkAdmin, session: SessionDep, state: StateDep) 
     status_code=status.HTTP_201_CREATED,
     summary="Peer with a node by URL and pinned key fingerprint (active once both allow)",
 )
+@declares(503)  # the peer's well-known document is fetched first
 async def add_peer(
     body: PeerIn, admin: NetworkAdmin, session: SessionDep, state: StateDep, now: Now
 ) -> PeerOut:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, status
 
-from server.api.deps import CheckinKeysDep, Now, SessionDep, StateDep
+from server.api.deps import CheckinKeysDep, Now, SessionDep, StateDep, declares
 from server.api.schemas_checkins import IntakeOut
 from server.checkins import intake
 
@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v1", tags=["intake"])
     summary="Report a FHIR R4 AdverseEvent (signed: see docs/checkins.md)",
     openapi_extra={"requestBody": {"content": {"application/fhir+json": {}}, "required": True}},
 )
+@declares(401)
 async def post_adverse_event(
     request: Request, session: SessionDep, state: StateDep, keys: CheckinKeysDep, now: Now
 ) -> IntakeOut:
@@ -38,6 +39,7 @@ async def post_adverse_event(
     summary="Report a week of team load signals (signed; format in docs/checkins.md)",
     openapi_extra={"requestBody": {"content": {"application/json": {}}, "required": True}},
 )
+@declares(401)
 async def post_team_signals(
     request: Request, session: SessionDep, state: StateDep, keys: CheckinKeysDep, now: Now
 ) -> IntakeOut:

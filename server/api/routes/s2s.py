@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.api.deps import Now, SessionDep, StateDep
+from server.api.deps import Now, SessionDep, StateDep, declares
 from server.api.schemas_federation import HelloIn, HelloOut, NodeOut
 from server.api.views import bundle_json
 from server.db.models import Account, FederationPeer, FederationTransaction, SupportRequest
@@ -72,10 +72,12 @@ async def _authenticate(
     return Signed(peer=peer, body=body)
 
 
+@declares(401, 403)
 async def signed_by_active_peer(request: Request, state: StateDep, session: SessionDep) -> Signed:
     return await _authenticate(request, state, session, pending_ok=False)
 
 
+@declares(401, 403)
 async def signed_by_allowed_peer(request: Request, state: StateDep, session: SessionDep) -> Signed:
     return await _authenticate(request, state, session, pending_ok=True)
 
