@@ -6,7 +6,6 @@ revoked for good. Every function takes the caller's session and never commits.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import uuid
@@ -16,6 +15,7 @@ from datetime import datetime
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crypto.encoding import b64encode
 from server.accounts.invites import authorise_for_institution
 from server.checkins.keys import CheckinKeys
 from server.db.models import Account, IntegrationCredential
@@ -75,7 +75,7 @@ async def create_credential(
     ).one()
     if active >= max_active:
         raise Conflict(f"this institution already has {active} active integration credentials")
-    secret = _PREFIX + base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
+    secret = _PREFIX + b64encode(secrets.token_bytes(32))
     credential_id = uuid.uuid4()
     credential = IntegrationCredential(
         id=credential_id,

@@ -7,8 +7,6 @@ forwarded requests (by token) and its own stand-ins' rooms; anything else is `No
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.accounts.statements import b64decode
 from server.db.models import Account, FederationPeer, Room, RoomMember
 from server.errors import Conflict, InvalidInput, NotFound
 from server.federation import forwarding, remote, shared_rooms
@@ -95,11 +94,9 @@ async def apply_event(
     if kind == shared_rooms.IDENTITY:
         raw = item.get("identity_key")
         try:
-            key = base64.urlsafe_b64decode(str(raw) + "=" * (-len(str(raw)) % 4))
-        except (binascii.Error, ValueError):
+            key = b64decode(str(raw), field="identity_key", length=32)
+        except InvalidInput:
             raise InvalidInput("the identity key is malformed") from None
-        if len(key) != 32:
-            raise InvalidInput("the identity key is malformed")
         if stand_in.identity_key is not None:
             if stand_in.identity_key != key:
                 raise Conflict("the member's room identity is already registered")

@@ -7,7 +7,6 @@ this node makes.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -15,6 +14,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from crypto.encoding import b64encode
 from server.errors import InvalidInput
 
 __all__ = [
@@ -82,7 +82,7 @@ class NodeIdentity:
 
 def node_document(identity: NodeIdentity) -> dict[str, Any]:
     """`GET /.well-known/peerhaven/node`: what a peer needs to check the pinned fingerprint."""
-    key = base64.urlsafe_b64encode(identity.public_key).rstrip(b"=").decode()
+    key = b64encode(identity.public_key)
     return {
         "name": identity.name,
         "key": {"alg": "ed25519", "public_key": key, "fingerprint": identity.fingerprint},

@@ -12,7 +12,6 @@ or institution.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from datetime import datetime
 from typing import Any
@@ -21,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from crypto.encoding import b64encode
 from server.accounts.roles import Role
 from server.db.models import FederatedRequest, FederationPeer, Room, RoomMember
 from server.errors import Conflict, InvalidInput, NotFound, ServiceError, Unavailable
@@ -171,7 +171,7 @@ async def mirror(
 async def on_identity(session: AsyncSession, *, found: Membership, now: datetime) -> None:
     peer = await remote_peer(session, found)
     if peer is not None and found.me.identity_key is not None:
-        key = base64.urlsafe_b64encode(found.me.identity_key).rstrip(b"=").decode()
+        key = b64encode(found.me.identity_key)
         await outbox.enqueue(
             session,
             peer_id=peer.id,
@@ -241,7 +241,7 @@ async def fetch_bundle(
         raise Unavailable("the peer's node did not give a bundle; try again")
     pinned = found.peer.identity_key
     if pinned is not None:
-        announced = base64.urlsafe_b64encode(pinned).rstrip(b"=").decode()
+        announced = b64encode(pinned)
         if bundle.get("ik") != announced:
             raise Conflict("the peer's bundle does not carry its registered room identity")
     return {"member_id": str(found.peer.id), "bundle": bundle}

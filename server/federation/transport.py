@@ -7,7 +7,6 @@ retries); a 4xx answer is returned to the caller, who decides.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from server.accounts.statements import b64decode
 from server.errors import InvalidInput, Unavailable
 from server.federation.node import NodeIdentity, fingerprint, normalise_url
 from server.federation.signatures import sign_request
@@ -75,7 +75,7 @@ class Transport:
             assert isinstance(document, dict)
             name = normalise_url(str(document["name"]))
             raw = str(document["key"]["public_key"])
-            key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+            key = b64decode(raw, field="public_key", length=32)
         except (AssertionError, KeyError, TypeError, ValueError, InvalidInput):
             raise InvalidInput("the peer's well-known document is not a Peerhaven node") from None
         if name != url:
