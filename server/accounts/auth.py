@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.accounts.statements import parse_identity_key, verify_login
+from server.db.changes import touch_supporter
 from server.db.models import AccessToken, Account, LoginChallenge
 from server.errors import Unauthenticated
 
@@ -193,6 +194,7 @@ async def disable_account(session: AsyncSession, *, account_id: uuid.UUID, now: 
         .where(col(Account.id) == account_id, col(Account.disabled_at).is_(None))
         .values(disabled_at=now)
     )
+    touch_supporter(session, account_id)  # every worker's pool drops them after the commit
     await session.exec(
         sa.update(AccessToken)
         .where(col(AccessToken.account_id) == account_id, col(AccessToken.revoked_at).is_(None))

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.db.changes import touch_supporter
 from server.db.models import AccessToken, Account
 from server.errors import NotFound
 
@@ -40,4 +41,5 @@ async def suspend_account(session: AsyncSession, *, account_id: uuid.UUID, now: 
         .where(col(Account.id) == account_id, col(Account.disabled_at).is_(None))
         .values(disabled_at=now)
     )
+    touch_supporter(session, account_id)  # every worker's pool drops them after the commit
     return bool(disabled.rowcount == 1)

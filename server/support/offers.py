@@ -71,6 +71,10 @@ async def reserve(
         .where(
             col(SupporterProfile.account_id) == supporter_id,
             col(SupporterProfile.available).is_(True),
+            # The pool in memory may be behind a suspension: the database decides.
+            col(SupporterProfile.account_id).in_(
+                select(Account.id).where(col(Account.disabled_at).is_(None))
+            ),
         )
         .values(lock_version=col(SupporterProfile.lock_version) + 1)
     )

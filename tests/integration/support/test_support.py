@@ -215,3 +215,34 @@ def test_availability_and_caps_are_respected(world: World) -> None:
     helper.ok("POST", f"/api/v1/offers/{offer['id']}/accept")
     assert count(world, SupporterProfile, SupporterProfile.available == False) == 1  # noqa: E712
     assert count(world, Profile) == 3
+
+
+@SQLITE
+def test_a_disabled_supporter_is_never_reserved_even_by_a_stale_pool(world: World) -> None:
+    import uuid
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from server.db.models import Account
+
+    helpers = [supporter(world, "b", years=8, topics=("adverse-event",)) for _ in range(2)]
+    asker = clinician(world, "a")
+    first = asker.ask(("adverse-event",))  # builds the worker's pool with both helpers
+    assert first["status"] == "offered"
+    offered = next(h for h in helpers if h.offers())
+    untouched = next(h for h in helpers if h is not offered)
+    asker.ok("POST", f"/api/v1/support-requests/{first['id']}/cancel")
+    offered.ok("PUT", "/api/v1/supporter-profile/availability", {"available": False})
+    disabled = uuid.UUID(untouched.account_id)
+
+    async def disable(session):  # type: ignore[no-untyped-def]
+        # Straight in the database (as an operator's script would): no note reaches the pool.
+        await session.exec(
+            sa.update(Account).where(Account.id == disabled).values(disabled_at=datetime.now(UTC))
+        )
+
+    world.run(disable)
+    again = asker.ask(("adverse-event",))
+    assert again["status"] == "unavailable"
+    assert count(world, Offer, Offer.supporter_id == disabled) == 0
