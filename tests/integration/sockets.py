@@ -8,7 +8,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-__all__ = ["Socket", "open_socket"]
+__all__ = ["Socket", "closed_with", "open_socket", "token"]
 
 
 class Socket:
@@ -58,3 +58,15 @@ async def open_socket(base_url: str, token: str | None, *, ready: bool = True) -
         if ready:
             await socket.expect("ready")
     return socket
+
+
+def token(side: Any) -> str:
+    """The bearer token of a test side's SDK client (what its `auth` frame carries)."""
+    value: str = side.client._token
+    return value
+
+
+async def closed_with(socket: Socket, timeout: float = 5.0) -> int | None:
+    """Wait for the server to close `socket`; its close code."""
+    await asyncio.wait_for(socket.connection.wait_closed(), timeout)
+    return socket.connection.close_code

@@ -1,4 +1,5 @@
-"""Relay fixtures: two `peerhaven serve` processes that share only PostgreSQL and Redis."""
+"""Relay fixtures: a matched room (`flow`), and two `peerhaven serve` processes that share only
+PostgreSQL and Redis."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.integration.flows import Flow, build_flow
 from tests.live import LiveServer
 from tests.services import PostgresServer, RedisServer, free_port
 from tests.world import World, make_settings, seed_world
@@ -81,3 +83,10 @@ def two_workers(
         first.stop()
 
 
+@pytest.fixture
+def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
+    """A clinician and a supporter matched into one room, both joined."""
+    built = build_flow(world, tmp_path)
+    yield built
+    built.clinician.client.close()
+    built.supporter.client.close()

@@ -11,15 +11,10 @@ import pytest
 
 from crypto import Envelope, Session
 from tests.integration.flows import Flow, build_flow
-from tests.integration.sockets import Socket, open_socket
+from tests.integration.sockets import Socket, open_socket, token
 from tests.live import serve
 from tests.services import RedisServer, free_port
 from tests.world import World, make_settings, seed_world
-
-
-def token(side: Any) -> str:
-    value: str = side.client._token
-    return value
 
 
 async def send_all(socket: Socket, session: Session, texts: list[str]) -> list[str]:

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.integration.flows import Flow, build_flow
+from tests.integration.flows import Flow
 from tests.integration.relay.test_relay import first_envelope, send_frame, token
 from tests.integration.sockets import open_socket
 from tests.world import World
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
-    built = build_flow(world, tmp_path)
-    yield built
-    built.clinician.client.close()
-    built.supporter.client.close()
 
 
 def sample(text: str, name: str) -> float:

@@ -4,7 +4,6 @@ restarts, and a stored envelope reaches an online recipient even when its sender
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,12 @@ import pytest
 from crypto import Envelope, Session
 from server.accounts.roles import Role
 from tests.integration.flows import Flow, build_flow, side
-from tests.integration.sockets import Socket, open_socket
+from tests.integration.sockets import Socket, open_socket, token
 from tests.live import serve
 from tests.services import free_port
 from tests.world import World, make_settings, seed_world
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def token(side: Any) -> str:
-    value: str = side.client._token
-    return value
-
-
-@pytest.fixture
-def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
-    built = build_flow(world, tmp_path)
-    yield built
-    built.clinician.client.close()
-    built.supporter.client.close()
 
 
 async def send_all(socket: Socket, session: Session, texts: list[str]) -> list[str]:

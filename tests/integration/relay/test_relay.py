@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +16,10 @@ from server.db.models import MailboxEntry, SentMessage
 from server.platform.secrets import load_server_keys
 from tests.integration.flows import Flow, build_flow
 from tests.integration.peers import count, custom_world
-from tests.integration.sockets import open_socket
+from tests.integration.sockets import open_socket, token
 from tests.world import World
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def token(side: Any) -> str:
-    value: str = side.client._token
-    return value
-
-
-@pytest.fixture
-def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
-    built = build_flow(world, tmp_path)
-    yield built
-    built.clinician.client.close()
-    built.supporter.client.close()
 
 
 def first_envelope(flow: Flow, text: bytes = b"hello") -> Envelope:

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,28 +18,10 @@ import pytest
 from server.accounts import auth
 from tests.integration.flows import Flow, build_flow
 from tests.integration.peers import custom_world
-from tests.integration.sockets import Socket, open_socket
+from tests.integration.sockets import Socket, closed_with, open_socket, token
 from tests.world import World
 
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def token(side: Any) -> str:
-    value: str = side.client._token
-    return value
-
-
-@pytest.fixture
-def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
-    built = build_flow(world, tmp_path)
-    yield built
-    built.clinician.client.close()
-    built.supporter.client.close()
-
-
-async def closed_with(socket: Socket, timeout: float = 5.0) -> int | None:
-    await asyncio.wait_for(socket.connection.wait_closed(), timeout)
-    return socket.connection.close_code
 
 
 async def still_open(socket: Socket) -> bool:
