@@ -186,20 +186,24 @@ async def logout(session: AsyncSession, *, token: str, now: datetime) -> uuid.UU
     return token_id
 
 
-async def disable_account(session: AsyncSession, *, account_id: uuid.UUID, now: datetime) -> None:
-    """Disable an account and revoke its tokens. The caller commits, then ends its sockets
-    everywhere (`server.platform.sessions.SessionEnder` without a token id)."""
-    await session.exec(
-        sa.update(Account)
-        .where(col(Account.id) == account_id, col(Account.disabled_at).is_(None))
-        .values(disabled_at=now)
-    )
-    touch_supporter(session, account_id)  # every worker's pool drops them after the commit
+async def disable_account(session: AsyncSession, *, account_id: uuid.UUID, now: datetime) -> bool:
+    """Disable an account and revoke its live tokens; False if it was already disabled.
+
+    The caller commits, then ends its sockets everywhere (`server.platform.sessions.SessionEnder`
+    without a token id). Every worker's pool drops the account after the commit.
+    """
     await session.exec(
         sa.update(AccessToken)
         .where(col(AccessToken.account_id) == account_id, col(AccessToken.revoked_at).is_(None))
         .values(revoked_at=now)
     )
+    disabled = await session.exec(
+        sa.update(Account)
+        .where(col(Account.id) == account_id, col(Account.disabled_at).is_(None))
+        .values(disabled_at=now)
+    )
+    touch_supporter(session, account_id)
+    return bool(disabled.rowcount == 1)
 
 
 async def purge_expired(session: AsyncSession, *, now: datetime) -> None:

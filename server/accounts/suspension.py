@@ -10,12 +10,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.db.changes import touch_supporter
-from server.db.models import AccessToken, Account
+from server.accounts.auth import disable_account
+from server.db.models import Account
 from server.errors import NotFound
 
 __all__ = ["SUSPENDED_EVENT", "suspend_account"]
@@ -28,18 +26,6 @@ async def suspend_account(session: AsyncSession, *, account_id: uuid.UUID, now: 
 
     The caller commits. NotFound for an unknown account.
     """
-    account = await session.get(Account, account_id)
-    if account is None:
+    if await session.get(Account, account_id) is None:
         raise NotFound("no such account")
-    await session.exec(
-        sa.update(AccessToken)
-        .where(col(AccessToken.account_id) == account_id, col(AccessToken.revoked_at).is_(None))
-        .values(revoked_at=now)
-    )
-    disabled = await session.exec(
-        sa.update(Account)
-        .where(col(Account.id) == account_id, col(Account.disabled_at).is_(None))
-        .values(disabled_at=now)
-    )
-    touch_supporter(session, account_id)  # every worker's pool drops them after the commit
-    return bool(disabled.rowcount == 1)
+    return await disable_account(session, account_id=account_id, now=now)
