@@ -6,19 +6,22 @@ both on node A) and a cross-node pair (a clinician on A whose request is forward
 supporter on B). Then one process drives them at the WebSocket protocol level with opaque
 1 KiB envelopes (the server never decrypts, so client crypto is not what is measured): both
 pairs at once, interleaved, half the total rate each, on an open-loop schedule; latency is the
-intended send time → `deliver` at the recipient (one clock). Then node B is stopped, the cross-node
-clinician sends a backlog, node B comes back, and the time until the last envelope arrives is
-the catch-up.
+intended send time → `deliver` at the recipient (one clock). Then, in the same run, node B is
+stopped, the cross-node clinician sends a backlog that node A accepts, node B comes back after
+the outage, and the catch-up is the time from B's return until every envelope has arrived; the
+run checks each arrived exactly once and in send order (and counts any duplicate for a second
+after the last).
 
-    .venv/bin/python -m bench.federation                 # 200 msg/s for 20 s, 2,000 backlog
+    .venv/bin/python -m bench.federation                 # 200 msg/s for 20 s; 10,000 after 30 s
     .venv/bin/python -m bench.federation --quick         # a smoke run
-    .venv/bin/python -m bench.federation --rate 200 --seconds 30 --backlog 10000 --outage 30
+    .venv/bin/python -m bench.federation --rate 200 --seconds 30 --backlog 2000 --outage 10
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -228,6 +231,7 @@ class Side:
     room: str
     socket: ClientConnection | None = None
     seen: list[float] = field(default_factory=list)
+    order: list[int] = field(default_factory=list)  # envelope indices as delivered
     extra: list[ClientConnection] = field(default_factory=list)
 
 
@@ -283,6 +287,8 @@ async def _read(side: Side, wire: Wire, expected: int) -> None:
             continue
         now = time.perf_counter()
         match = _ID.search(text)
+        if match is not None:
+            side.order.append(int(match.group(1)))
         if match is not None and (intended := wire.intended.pop(int(match.group(1)), None)):
             side.seen.append(now - intended)
         acks.append(json.loads(text)["id"])
@@ -331,11 +337,28 @@ async def measure(
     return {name: receiver.seen for name, (_, receiver) in pairs.items()}
 
 
-async def catch_up(
-    b: Node, sender: Side, receiver: Side, backlog: int, outage: float
-) -> tuple[float, float, int]:
-    """Stop B, send `backlog` envelopes, keep B down for `outage` s in all, start B: seconds
-    from B's return until the last envelope arrived; the send time; the envelopes received."""
+@dataclass(frozen=True)
+class CatchUp:
+    took: float  # seconds from node B's return (its start-up included) to the last envelope
+    sent: float  # seconds node A took to accept the backlog
+    received: int  # distinct envelopes that arrived
+    in_order: bool  # first arrivals in send order
+    duplicates: int  # arrivals of an envelope already received (up to a second after the last)
+
+
+async def _extra(socket: ClientConnection, seconds: float) -> int:
+    """Delivers that still arrive within `seconds` (there should be none)."""
+    found = 0
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            async for raw in socket:
+                found += '"type":"deliver"' in str(raw)
+    return found
+
+
+async def catch_up(b: Node, sender: Side, receiver: Side, backlog: int, outage: float) -> CatchUp:
+    """Stop B, send `backlog` envelopes (accepted by A), keep B down for `outage` s in all,
+    start B, and read until every envelope arrived."""
     wire = Wire()
     await _open(sender, SOCKETS_PER_SENDER)
     await asyncio.to_thread(b.stop)
@@ -354,15 +377,20 @@ async def catch_up(
     await asyncio.sleep(max(0.0, outage - sent))
     await asyncio.to_thread(b.start)
     back = time.perf_counter()
-    receiver.seen = []
+    receiver.seen, receiver.order = [], []
     await _open(receiver)
     assert receiver.socket is not None
     await receiver.socket.send(json.dumps({"type": "sync", "after": 0}))
     await asyncio.wait_for(_read(receiver, wire, backlog), 300)
     took = time.perf_counter() - back
+    first = list(dict.fromkeys(receiver.order))
+    duplicates = len(receiver.order) - len(first) + await _extra(receiver.socket, 1.0)
     for socket in (*sender.extra, receiver.socket):
         await socket.close()
-    return took, sent, len(receiver.seen)
+    return CatchUp(
+        took=took, sent=sent, received=len(first), in_order=first == list(range(backlog)),
+        duplicates=duplicates,
+    )  # fmt: skip
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -376,8 +404,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--backlog", type=int, default=2000)
-    parser.add_argument("--outage", type=float, default=10.0)
+    parser.add_argument("--backlog", type=int, default=10_000)
+    parser.add_argument("--outage", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -395,9 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.5)  # availability counts reach node A
         pairs = {"local": _sides(*local, pair(*local)), "cross-node": _sides(*cross, pair(*cross))}
         result = asyncio.run(measure(pairs, args.rate, args.seconds))
-        took, sent, received = asyncio.run(
-            catch_up(b, *pairs["cross-node"], args.backlog, args.outage)
-        )
+        caught = asyncio.run(catch_up(b, *pairs["cross-node"], args.backlog, args.outage))
         for api in (*local, *cross):
             api.close()
     print(
@@ -415,11 +441,13 @@ def main(argv: list[str] | None = None) -> int:
     mean = statistics.mean(result["cross-node"]) / statistics.mean(result["local"])
     print(f"\ncross-node / local: p99 {ratio:.2f}x, mean {mean:.2f}x\n")
     print(
-        f"catch-up: {args.backlog} envelopes queued while node B was down "
-        f"({args.outage:.0f} s outage, sending took {sent:.1f} s); all {received} arrived "
-        f"{took:.2f} s after node B was back (including its start-up)."
+        f"catch-up: {args.backlog} envelopes accepted by node A while node B was down "
+        f"({args.outage:.0f} s outage; accepting them took {caught.sent:.1f} s); "
+        f"{caught.received} arrived {caught.took:.2f} s after node B was back (its start-up "
+        f"included), {caught.received / caught.took:.0f} envelopes/s; in order: "
+        f"{'yes' if caught.in_order else 'NO'}; duplicates: {caught.duplicates}."
     )
-    return 0
+    return 0 if caught.in_order and not caught.duplicates else 1
 
 
 if __name__ == "__main__":
