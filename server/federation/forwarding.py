@@ -212,17 +212,6 @@ async def forward(
             continue
         offered = answer.ok and answer.body.get("status") == RequestStatus.OFFERED.value
         async with db.session() as session:
-            session.add(
-                FederatedRequest(
-                    peer_id=peer.id,
-                    token=wanted.token,
-                    request_id=request_id,
-                    inbound=False,
-                    created_at=now,
-                    status=ForwardStatus.WAITING if offered else ForwardStatus.ANSWERED,
-                    deadline_at=deadline if offered else None,
-                )
-            )
             moved = False
             if offered:
                 result = await session.exec(
@@ -245,6 +234,21 @@ async def forward(
                         payload={"token": wanted.token},
                         now=now,
                     )
+            # Only a request that moved awaits the peer's answer (and has a deadline).
+            status = ForwardStatus.WAITING if moved else ForwardStatus.ANSWERED
+            if offered and not moved:
+                status = ForwardStatus.CANCELLED
+            session.add(
+                FederatedRequest(
+                    peer_id=peer.id,
+                    token=wanted.token,
+                    request_id=request_id,
+                    inbound=False,
+                    created_at=now,
+                    status=status,
+                    deadline_at=deadline if moved else None,
+                )
+            )
             await session.commit()
         if moved:
             log.info("request %s forwarded to peer %s", request_id, peer.id)
