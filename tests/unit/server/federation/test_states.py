@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.federation.states import FORWARD, ForwardStatus
 from server.errors import IllegalTransition
+from server.federation.states import FORWARD, ForwardStatus
 
 
 @pytest.mark.parametrize(
