@@ -116,9 +116,7 @@ async def mirror(
     None when the answer came too late (the request expired or was cancelled meanwhile): then
     nothing changes here but a `room.closed` queued back, so the peer's room ends too."""
     forwarded = await forwarding.outbound(session, peer=peer, token=payload.get("token"))
-    request = (
-        None if forwarded is None else await session.get(SupportRequest, forwarded.request_id)
-    )
+    request = None if forwarded is None else await session.get(SupportRequest, forwarded.request_id)
     if forwarded is None or request is None:
         raise NotFound("no such forwarded request")
     try:
