@@ -369,16 +369,22 @@ async def catch_up(b: Node, sender: Side, receiver: Side, backlog: int, outage: 
     await _open(sender, SOCKETS_PER_SENDER)
     await asyncio.to_thread(b.stop)
     down = time.perf_counter()
-    for index in range(backlog):
-        wire.intended[index] = time.perf_counter()
-        await sender.extra[index % len(sender.extra)].send(wire.frame(sender, index))
 
     async def accepted(socket: ClientConnection, n: int) -> None:
         while n:
             n -= '"type":"accepted"' in str(await socket.recv())
 
+    # Answers are read while sending, so the sockets stay responsive (keepalive pings).
     shares = [len(range(i, backlog, len(sender.extra))) for i in range(len(sender.extra))]
-    await asyncio.gather(*(accepted(s, n) for s, n in zip(sender.extra, shares, strict=True)))
+    readers = [
+        asyncio.create_task(accepted(s, n)) for s, n in zip(sender.extra, shares, strict=True)
+    ]
+    for index in range(backlog):
+        wire.intended[index] = time.perf_counter()
+        await sender.extra[index % len(sender.extra)].send(wire.frame(sender, index))
+        if index % 100 == 99:
+            await asyncio.sleep(0)
+    await asyncio.gather(*readers)
     sent = time.perf_counter() - down
     await asyncio.sleep(max(0.0, outage - sent))
     await asyncio.to_thread(b.start)
