@@ -6,19 +6,22 @@ both on node A) and a cross-node pair (a clinician on A whose request is forward
 supporter on B). Then one process drives them at the WebSocket protocol level with opaque
 1 KiB envelopes (the server never decrypts, so client crypto is not what is measured): both
 pairs at once, interleaved, half the total rate each, on an open-loop schedule; latency is the
-intended send time → `deliver` at the recipient (one clock). Then node B is stopped, the cross-node
-clinician sends a backlog, node B comes back, and the time until the last envelope arrives is
-the catch-up.
+intended send time → `deliver` at the recipient (one clock). Then, in the same run, node B is
+stopped, the cross-node clinician sends a backlog that node A accepts, node B comes back after
+the outage, and the catch-up is the time from B's return until every envelope has arrived; the
+run checks each arrived exactly once and in send order (and counts any duplicate for a second
+after the last).
 
-    .venv/bin/python -m bench.federation                 # 200 msg/s for 20 s, 2,000 backlog
+    .venv/bin/python -m bench.federation                 # 200 msg/s for 20 s; 10,000 after 30 s
     .venv/bin/python -m bench.federation --quick         # a smoke run
-    .venv/bin/python -m bench.federation --rate 200 --seconds 30 --backlog 10000 --outage 30
+    .venv/bin/python -m bench.federation --rate 200 --seconds 30 --backlog 2000 --outage 10
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -228,6 +231,10 @@ class Side:
     room: str
     socket: ClientConnection | None = None
     seen: list[float] = field(default_factory=list)
+    # (envelope index, delivery id) as delivered: the wire may repeat a delivery (at least
+    # once, e.g. a sync after the server's own push on connect); a second delivery id for one
+    # envelope would be a real duplicate.
+    order: list[tuple[int, str]] = field(default_factory=list)
     extra: list[ClientConnection] = field(default_factory=list)
 
 
@@ -283,9 +290,12 @@ async def _read(side: Side, wire: Wire, expected: int) -> None:
             continue
         now = time.perf_counter()
         match = _ID.search(text)
+        delivery = json.loads(text)["id"]
+        if match is not None:
+            side.order.append((int(match.group(1)), delivery))
         if match is not None and (intended := wire.intended.pop(int(match.group(1)), None)):
             side.seen.append(now - intended)
-        acks.append(json.loads(text)["id"])
+        acks.append(delivery)
         if len(acks) >= 50 or len(side.seen) >= expected:
             await side.socket.send(json.dumps({"type": "ack", "ids": acks}))
             acks = []
@@ -331,38 +341,72 @@ async def measure(
     return {name: receiver.seen for name, (_, receiver) in pairs.items()}
 
 
-async def catch_up(
-    b: Node, sender: Side, receiver: Side, backlog: int, outage: float
-) -> tuple[float, float, int]:
-    """Stop B, send `backlog` envelopes, keep B down for `outage` s in all, start B: seconds
-    from B's return until the last envelope arrived; the send time; the envelopes received."""
+@dataclass(frozen=True)
+class CatchUp:
+    took: float  # seconds from node B's return (its start-up included) to the last envelope
+    sent: float  # seconds node A took to accept the backlog
+    received: int  # distinct envelopes that arrived
+    in_order: bool  # first arrivals in send order
+    duplicates: int  # envelopes delivered under more than one delivery id (stored twice)
+    repeats: int  # wire re-deliveries of a delivery id already seen (at least once, harmless)
+
+
+async def _extra(side: Side, seconds: float) -> None:
+    """Delivers that still arrive within `seconds`, into `side.order`."""
+    assert side.socket is not None
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            async for raw in side.socket:
+                text = raw if isinstance(raw, str) else raw.decode()
+                if '"type":"deliver"' in text and (match := _ID.search(text)):
+                    side.order.append((int(match.group(1)), json.loads(text)["id"]))
+
+
+async def catch_up(b: Node, sender: Side, receiver: Side, backlog: int, outage: float) -> CatchUp:
+    """Stop B, send `backlog` envelopes (accepted by A), keep B down for `outage` s in all,
+    start B, and read until every envelope arrived."""
     wire = Wire()
     await _open(sender, SOCKETS_PER_SENDER)
     await asyncio.to_thread(b.stop)
     down = time.perf_counter()
-    for index in range(backlog):
-        wire.intended[index] = time.perf_counter()
-        await sender.extra[index % len(sender.extra)].send(wire.frame(sender, index))
 
     async def accepted(socket: ClientConnection, n: int) -> None:
         while n:
             n -= '"type":"accepted"' in str(await socket.recv())
 
+    # Answers are read while sending, so the sockets stay responsive (keepalive pings).
     shares = [len(range(i, backlog, len(sender.extra))) for i in range(len(sender.extra))]
-    await asyncio.gather(*(accepted(s, n) for s, n in zip(sender.extra, shares, strict=True)))
+    readers = [
+        asyncio.create_task(accepted(s, n)) for s, n in zip(sender.extra, shares, strict=True)
+    ]
+    for index in range(backlog):
+        wire.intended[index] = time.perf_counter()
+        await sender.extra[index % len(sender.extra)].send(wire.frame(sender, index))
+        if index % 100 == 99:
+            await asyncio.sleep(0)
+    await asyncio.gather(*readers)
     sent = time.perf_counter() - down
     await asyncio.sleep(max(0.0, outage - sent))
     await asyncio.to_thread(b.start)
     back = time.perf_counter()
-    receiver.seen = []
+    receiver.seen, receiver.order = [], []
     await _open(receiver)
     assert receiver.socket is not None
     await receiver.socket.send(json.dumps({"type": "sync", "after": 0}))
     await asyncio.wait_for(_read(receiver, wire, backlog), 300)
     took = time.perf_counter() - back
+    await _extra(receiver, 1.0)
+    first = list(dict.fromkeys(index for index, _ in receiver.order))
+    stored: dict[int, set[str]] = {}
+    for index, delivery in receiver.order:
+        stored.setdefault(index, set()).add(delivery)
+    duplicates = sum(1 for ids in stored.values() if len(ids) > 1)
     for socket in (*sender.extra, receiver.socket):
         await socket.close()
-    return took, sent, len(receiver.seen)
+    return CatchUp(
+        took=took, sent=sent, received=len(first), in_order=first == list(range(backlog)),
+        duplicates=duplicates, repeats=len(receiver.order) - len(first) - duplicates,
+    )  # fmt: skip
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -376,8 +420,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--backlog", type=int, default=2000)
-    parser.add_argument("--outage", type=float, default=10.0)
+    parser.add_argument("--backlog", type=int, default=10_000)
+    parser.add_argument("--outage", type=float, default=30.0)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
@@ -395,9 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         time.sleep(1.5)  # availability counts reach node A
         pairs = {"local": _sides(*local, pair(*local)), "cross-node": _sides(*cross, pair(*cross))}
         result = asyncio.run(measure(pairs, args.rate, args.seconds))
-        took, sent, received = asyncio.run(
-            catch_up(b, *pairs["cross-node"], args.backlog, args.outage)
-        )
+        caught = asyncio.run(catch_up(b, *pairs["cross-node"], args.backlog, args.outage))
         for api in (*local, *cross):
             api.close()
     print(
@@ -415,11 +457,14 @@ def main(argv: list[str] | None = None) -> int:
     mean = statistics.mean(result["cross-node"]) / statistics.mean(result["local"])
     print(f"\ncross-node / local: p99 {ratio:.2f}x, mean {mean:.2f}x\n")
     print(
-        f"catch-up: {args.backlog} envelopes queued while node B was down "
-        f"({args.outage:.0f} s outage, sending took {sent:.1f} s); all {received} arrived "
-        f"{took:.2f} s after node B was back (including its start-up)."
+        f"catch-up: {args.backlog} envelopes accepted by node A while node B was down "
+        f"({args.outage:.0f} s outage; accepting them took {caught.sent:.1f} s); "
+        f"{caught.received} arrived {caught.took:.2f} s after node B was back (its start-up "
+        f"included), {caught.received / caught.took:.0f} envelopes/s; in order: "
+        f"{'yes' if caught.in_order else 'NO'}; stored twice: {caught.duplicates}; wire "
+        f"re-deliveries (same delivery id, dropped by clients): {caught.repeats}."
     )
-    return 0
+    return 0 if caught.in_order and not caught.duplicates else 1
 
 
 if __name__ == "__main__":

@@ -253,6 +253,15 @@ class Settings(BaseSettings):
         description="Forward a request to a peer node when no local supporter is feasible or "
         "the best local score is below this.",
     )  # fmt: skip
+    federation_forward_timeout_seconds: float = Field(
+        default=900.0, gt=0, le=7 * 24 * 3600,
+        description="How long a request forwarded to a peer node waits for the peer's answer "
+        "(room or given up); then it falls back to the next peer, else as a local request.",
+    )  # fmt: skip
+    federation_forward_sweep_seconds: float = Field(
+        default=5.0, ge=0, le=3600,
+        description="How often forwarded requests past their deadline are looked for; 0: off",
+    )  # fmt: skip
     federation_outbox_seconds: float = Field(
         default=1.0, ge=0, le=3600,
         description="How often the outbox is polled besides being woken by new work; 0: off",

@@ -1,6 +1,6 @@
 """The app's periodic jobs: the matchmaker's offer sweeper and batch window, the supporter pools'
-refresh, moderation's escalation deadlines, the check-in sweeper (offers due check-ins and
-reminders, exactly once), and housekeeping
+refresh, moderation's escalation deadlines, federation's forwarding deadlines, the check-in
+sweeper (offers due check-ins and reminders, exactly once), and housekeeping
 (forget what may no longer be used or kept: expired mailbox entries, franking records past the
 report window, used or expired login challenges and tokens, intake nonces past their window)."""
 
@@ -15,7 +15,7 @@ from server.checkins import intake as checkin_intake
 from server.checkins import offers as checkin_offers
 from server.config import Settings
 from server.db.engine import Database
-from server.federation import availability, peering
+from server.federation import availability, forwarding, peering
 from server.federation.forwarding import Forwarder
 from server.federation.gateway import Gateway
 from server.moderation import escalation
@@ -87,6 +87,9 @@ def periodic_jobs(
         gateway = federation
         jobs.append(("federation-availability", settings.federation_availability_seconds,
                      lambda now: availability.publish(db, gateway, now=now)))  # fmt: skip
+        jobs.append(("federation-deadlines", settings.federation_forward_sweep_seconds,
+                     lambda now: forwarding.fall_back(db, gateway, now=now, settings=settings,
+                                                      notify=notify, source=source)))  # fmt: skip
     return [
         Periodic(name, run, clock=clock, interval=interval)
         for name, interval, run in jobs

@@ -626,6 +626,8 @@ class FederatedRequest(SQLModel, table=True):
 
     On the home node (`inbound` false) `request_id` is the requester's request, one row per peer
     tried; on the serving node (`inbound` true) it is the stand-in request its matchmaker works.
+    A home row's `status` (`server.federation.states.ForwardStatus`) says whether the peer's
+    answer is still awaited; `deadline_at` is when waiting ends (the request falls back).
     """
 
     __tablename__ = "federation_requests"
@@ -637,6 +639,8 @@ class FederatedRequest(SQLModel, table=True):
     request_id: uuid.UUID = Field(foreign_key="support_requests.id", index=True)
     inbound: bool
     created_at: datetime = Field(sa_column=_utc())
+    status: str | None = Field(default=None, max_length=16)
+    deadline_at: datetime | None = Field(default=None, sa_column=_utc(nullable=True, index=True))
 
 
 # --- Web Push (server.push) -------------------------------------------------------------------

@@ -7,7 +7,12 @@ pseudonymous request: specialty, experience band, languages, topics, urgency, th
 same-specialty preference and a fresh random token. Never an account id, device key,
 institution, network, name or time zone. The first peer that answers `offered` has it: the
 request is `offered` here until the peer's `request.accepted` (room) or `request.unavailable`
-(try the next peer, else give up) arrives through the outbox.
+(try the next peer, else give up) arrives through the outbox, or until its deadline
+(`federation_forward_timeout_seconds`) passes: then `fall_back` tells the peer to drop it and
+searches again (the next peer, else as a local request), and an answer arriving later is
+refused and changes nothing (`server.federation.states.ForwardStatus`). With the request go the
+room member ids of the peer's people the requester is blocked with (`server.federation.blocks`),
+so a block made in a cross-node room holds for every later forwarded request.
 
 Serving node (the peer): `receive` makes a stand-in requester (`server.federation.remote`) and a
 stand-in request in the peer's network, which its own matchmaker ranks, offers and reserves
@@ -21,7 +26,7 @@ import logging
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +37,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from matching.taxonomy import load_taxonomy
 from matching.vocabulary import Topic, Urgency
 from server.accounts.roles import Role
+from server.config import Settings
 from server.db.engine import Database
 from server.db.models import (
     Account,
@@ -42,10 +48,12 @@ from server.db.models import (
     SupportRequest,
 )
 from server.errors import InvalidInput, ServiceError
-from server.federation import availability, outbox, peering, remote
+from server.federation import availability, blocks, outbox, peering, remote
 from server.federation.gateway import Gateway
+from server.federation.states import FORWARD, ForwardStatus
+from server.platform.notify import SILENT, Notifier
 from server.rooms.rooms import experience_band
-from server.support import requests
+from server.support import matchmaker, pool, requests
 from server.support.states import REQUEST, RequestStatus
 
 __all__ = [
@@ -53,8 +61,11 @@ __all__ = [
     "ForwardedRequest",
     "Forwarder",
     "back_to_searching",
+    "expire_overdue",
+    "fall_back",
     "forward",
     "on_cancelled",
+    "outbound",
     "rank_peers",
     "receive",
 ]
@@ -77,6 +88,8 @@ class ForwardedRequest(BaseModel):
     topics: list[Topic] = Field(min_length=1, max_length=5)
     urgency: Urgency
     same_specialty_only: bool = False
+    # Room member ids (rooms shared with this peer) of its people the requester is blocked with.
+    avoid: list[uuid.UUID] = Field(default_factory=list, max_length=blocks.MAX_AVOID)
 
     def check(self) -> None:
         """InvalidInput for an unknown specialty, band or language code."""
@@ -182,8 +195,15 @@ async def forward(
             for p in await peering.active_peers(session)
             if p.network_id == network_id and p.id not in tried
         ]
+        avoid = {
+            p.id: await blocks.avoid_for(session, requester_id=request.requester_id, peer_id=p.id)
+            for p in peers
+        }
+    deadline = now + timedelta(seconds=gateway.settings.federation_forward_timeout_seconds)
     for peer in rank_peers(peers, wanted):
-        wanted = wanted.model_copy(update={"token": secrets.token_urlsafe(24)})
+        wanted = wanted.model_copy(
+            update={"token": secrets.token_urlsafe(24), "avoid": avoid[peer.id]}
+        )
         try:
             answer = await gateway.transport.call(
                 peer.url, "POST", REQUESTS_PATH, wanted.model_dump(mode="json")
@@ -192,15 +212,6 @@ async def forward(
             continue
         offered = answer.ok and answer.body.get("status") == RequestStatus.OFFERED.value
         async with db.session() as session:
-            session.add(
-                FederatedRequest(
-                    peer_id=peer.id,
-                    token=wanted.token,
-                    request_id=request_id,
-                    inbound=False,
-                    created_at=now,
-                )
-            )
             moved = False
             if offered:
                 result = await session.exec(
@@ -223,6 +234,21 @@ async def forward(
                         payload={"token": wanted.token},
                         now=now,
                     )
+            # Only a request that moved awaits the peer's answer (and has a deadline).
+            status = ForwardStatus.WAITING if moved else ForwardStatus.ANSWERED
+            if offered and not moved:
+                status = ForwardStatus.CANCELLED
+            session.add(
+                FederatedRequest(
+                    peer_id=peer.id,
+                    token=wanted.token,
+                    request_id=request_id,
+                    inbound=False,
+                    created_at=now,
+                    status=status,
+                    deadline_at=deadline if moved else None,
+                )
+            )
             await session.commit()
         if moved:
             log.info("request %s forwarded to peer %s", request_id, peer.id)
@@ -287,6 +313,8 @@ async def receive(
         same_specialty_only=wanted.same_specialty_only,
         now=now,
     )
+    # Before the matchmaker ranks it: the people the requester is blocked with are never offered.
+    await blocks.honour(session, peer=peer, stand_in_id=account.id, avoid=wanted.avoid, now=now)
     session.add(
         FederatedRequest(
             peer_id=peer.id, token=wanted.token, request_id=request.id, inbound=True, created_at=now
@@ -294,6 +322,23 @@ async def receive(
     )
     await session.flush()
     return request.id
+
+
+async def outbound(
+    session: AsyncSession, *, peer: FederationPeer, token: Any
+) -> FederatedRequest | None:
+    """This node's record of a request it forwarded to `peer` under `token` (None: unknown)."""
+    if not isinstance(token, str):
+        return None
+    return (
+        await session.exec(
+            select(FederatedRequest).where(
+                FederatedRequest.peer_id == peer.id,
+                FederatedRequest.token == token,
+                col(FederatedRequest.inbound).is_(False),
+            )
+        )
+    ).first()
 
 
 async def home_request(
@@ -315,15 +360,19 @@ async def home_request(
 
 
 async def on_cancelled(session: AsyncSession, *, request_id: uuid.UUID, now: datetime) -> int:
-    """The requester cancelled: tell each peer that was offered it (in the caller's
+    """The requester cancelled: tell the peer whose answer is awaited (in the caller's
     transaction). Returns the peers told."""
     rows = await session.exec(
         select(FederatedRequest).where(
-            FederatedRequest.request_id == request_id, col(FederatedRequest.inbound).is_(False)
+            FederatedRequest.request_id == request_id,
+            col(FederatedRequest.inbound).is_(False),
+            FederatedRequest.status == ForwardStatus.WAITING,
         )
     )
     told = 0
     for forwarded in rows.all():
+        forwarded.status = FORWARD(ForwardStatus.WAITING, ForwardStatus.CANCELLED)
+        session.add(forwarded)
         await outbox.enqueue(
             session,
             peer_id=forwarded.peer_id,
@@ -346,3 +395,69 @@ async def back_to_searching(session: AsyncSession, *, request_id: uuid.UUID, now
         .values(status=REQUEST(RequestStatus.OFFERED, RequestStatus.SEARCHING), updated_at=now)
     )
     return bool(moved.rowcount == 1)
+
+
+async def expire_overdue(
+    session: AsyncSession, *, now: datetime
+) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Forwarded requests whose peer did not answer by their deadline: `expired`, the peer told
+    to drop its stand-in request, and the request `searching` again (in the caller's
+    transaction). Returns (request, requester) for each request moved back."""
+    overdue = await session.exec(
+        select(FederatedRequest.id, FederatedRequest.peer_id, FederatedRequest.token,
+               FederatedRequest.request_id)
+        .where(
+            col(FederatedRequest.inbound).is_(False),
+            FederatedRequest.status == ForwardStatus.WAITING,
+            col(FederatedRequest.deadline_at) <= now,
+        )
+        .limit(500)
+    )  # fmt: skip
+    moved = []
+    for row_id, peer_id, token, request_id in overdue.all():
+        FORWARD(ForwardStatus.WAITING, ForwardStatus.EXPIRED)
+        # Conditional: another worker's sweep, or the answer itself, may have got there first.
+        expired = await session.exec(
+            sa.update(FederatedRequest)
+            .where(
+                col(FederatedRequest.id) == row_id,
+                col(FederatedRequest.status) == ForwardStatus.WAITING,
+            )
+            .values(status=ForwardStatus.EXPIRED)
+        )
+        if expired.rowcount != 1:
+            continue
+        await outbox.enqueue(
+            session, peer_id=peer_id, kind=CANCELLED, payload={"token": token}, now=now
+        )
+        if await back_to_searching(session, request_id=request_id, now=now):
+            request = await session.get(SupportRequest, request_id)
+            assert request is not None
+            moved.append((request_id, request.requester_id))
+            log.info("request %s: peer %s did not answer in time", request_id, peer_id)
+    return moved
+
+
+async def fall_back(
+    db: Database,
+    gateway: Gateway,
+    *,
+    now: datetime,
+    settings: Settings,
+    notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
+) -> int:
+    """The `federation-deadlines` job: expire overdue forwarded requests and search again for
+    each (the peers not tried yet, else as a local request). Returns the requests moved."""
+    async with db.session() as session:
+        moved = await expire_overdue(session, now=now)
+        await session.commit()
+    if moved:
+        gateway.wake()
+    for request_id, requester_id in moved:
+        await notify(requester_id, "request", request=request_id)
+        await matchmaker.find_supporter(
+            db, request_id=request_id, now=now, settings=settings, notify=notify,
+            source=source, forward=Forwarder(db, gateway),
+        )  # fmt: skip
+    return len(moved)

@@ -19,11 +19,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from server.accounts.statements import b64decode
 from server.db.models import Account, FederationPeer, Room, RoomMember
 from server.errors import Conflict, InvalidInput, NotFound
-from server.federation import forwarding, remote, shared_rooms
+from server.federation import blocks, forwarding, remote, shared_rooms
+from server.federation.states import FORWARD, ForwardStatus
 from server.rooms.states import ROOM, RoomStatus, room_status
 from server.support import requests
 
-__all__ = ["Applied", "apply_event"]
+__all__ = ["LATE", "Applied", "apply_event"]
+
+LATE = "request_closed"
+"""The result code of an answer to a forwarded request that expired or was cancelled here."""
 
 
 @dataclass
@@ -32,6 +36,7 @@ class Applied:
 
     notify: list[tuple[uuid.UUID, str, uuid.UUID]] = field(default_factory=list)
     search_again: uuid.UUID | None = None
+    refused: str | None = None  # an error code for the peer; what was queued still commits
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -58,15 +63,20 @@ async def apply_event(
     that is not the peer's, Conflict for what the state forbids."""
     kind = item.get("kind")
     if kind == shared_rooms.ACCEPTED:
-        return Applied(notify=await shared_rooms.mirror(session, peer=peer, payload=item, now=now))
+        notify = await shared_rooms.mirror(session, peer=peer, payload=item, now=now)
+        return Applied(refused=LATE) if notify is None else Applied(notify=notify)
     if kind == forwarding.UNAVAILABLE:
-        request = await forwarding.home_request(
-            session, peer=peer, token=item.get("token"), inbound=False
-        )
-        if request is None:
+        forwarded = await forwarding.outbound(session, peer=peer, token=item.get("token"))
+        if forwarded is None:
             raise NotFound("no such forwarded request")
-        if await forwarding.back_to_searching(session, request_id=request.id, now=now):
-            return Applied(search_again=request.id)
+        if forwarded.status == ForwardStatus.ANSWERED:
+            return Applied()  # applied before
+        if forwarded.status != ForwardStatus.WAITING:
+            return Applied(refused=LATE)  # expired or cancelled here: nothing to undo
+        forwarded.status = FORWARD(ForwardStatus.WAITING, ForwardStatus.ANSWERED)
+        session.add(forwarded)
+        if await forwarding.back_to_searching(session, request_id=forwarded.request_id, now=now):
+            return Applied(search_again=forwarded.request_id)
         return Applied()
     if kind == forwarding.CANCELLED:
         request = await forwarding.home_request(
@@ -113,6 +123,8 @@ async def apply_event(
         if item.get("left") is True and stand_in.left_at is None:
             stand_in.left_at = now
             session.add(stand_in)
+        if item.get("blocked") is True:
+            await blocks.record_remote_block(session, stand_in=stand_in, local=local, now=now)
         if room_status(room.closed_at) is RoomStatus.OPEN:
             ROOM(RoomStatus.OPEN, RoomStatus.CLOSED)
             room.closed_at = now

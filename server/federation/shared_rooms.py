@@ -5,9 +5,9 @@ the stand-in requester); `share` queues `request.accepted` with the room id, bot
 member ids, pseudonyms, specialty labels and experience bands. The home node `mirror`s it with
 the same ids, its requester and a stand-in supporter, so envelopes (which name room and sender
 member) mean the same on both nodes. Room identities, new prekeys, leave, close and block are
-queued as events too (`on_identity`, `on_prekeys`, `on_closed`); prekey bundles are fetched
-live from the peer (`fetch_bundle`). What crosses is room-scoped, never an account, device key
-or institution.
+queued as events too (`on_identity`, `on_prekeys`, `on_closed`, `on_moderator_closed`); prekey
+bundles are fetched live from the peer (`fetch_bundle`). What crosses is room-scoped, never an
+account, device key or institution.
 """
 
 from __future__ import annotations
@@ -22,10 +22,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crypto.encoding import b64encode
 from server.accounts.roles import Role
-from server.db.models import FederatedRequest, FederationPeer, Room, RoomMember
+from server.db.models import (
+    Block,
+    FederatedRequest,
+    FederationPeer,
+    Room,
+    RoomMember,
+    SupportRequest,
+)
 from server.errors import Conflict, InvalidInput, NotFound, ServiceError, Unavailable
 from server.federation import forwarding, outbox, remote
 from server.federation.gateway import Gateway
+from server.federation.states import FORWARD, ForwardStatus
 from server.rooms.rooms import Membership
 from server.rooms.states import MemberRole
 from server.support.states import REQUEST, RequestStatus
@@ -36,6 +44,7 @@ __all__ = [
     "mirror",
     "on_closed",
     "on_identity",
+    "on_moderator_closed",
     "on_prekeys",
     "remote_peer",
     "share",
@@ -102,12 +111,13 @@ def _text(value: Any, limit: int) -> str:
 
 async def mirror(
     session: AsyncSession, *, peer: FederationPeer, payload: dict[str, Any], now: datetime
-) -> list[tuple[uuid.UUID, str, uuid.UUID]]:
-    """Apply `request.accepted` on the home node. Returns (account, kind, id) notifications."""
-    request = await forwarding.home_request(
-        session, peer=peer, token=payload.get("token"), inbound=False
-    )
-    if request is None:
+) -> list[tuple[uuid.UUID, str, uuid.UUID]] | None:
+    """Apply `request.accepted` on the home node. Returns (account, kind, id) notifications;
+    None when the answer came too late (the request expired or was cancelled meanwhile): then
+    nothing changes here but a `room.closed` queued back, so the peer's room ends too."""
+    forwarded = await forwarding.outbound(session, peer=peer, token=payload.get("token"))
+    request = None if forwarded is None else await session.get(SupportRequest, forwarded.request_id)
+    if forwarded is None or request is None:
         raise NotFound("no such forwarded request")
     try:
         room_id = uuid.UUID(_text(payload.get("room"), 36))
@@ -120,7 +130,7 @@ async def mirror(
         if existing.request_id == request.id:
             return []  # applied before
         raise Conflict("that room id is taken")
-    if request.status != RequestStatus.OFFERED:
+    if forwarded.status != ForwardStatus.WAITING or request.status != RequestStatus.OFFERED:
         await outbox.enqueue(
             session,
             peer_id=peer.id,
@@ -128,7 +138,9 @@ async def mirror(
             now=now,
             payload={"room": str(room_id), "member": str(ids["requester"]), "left": True},
         )
-        return []
+        return None
+    forwarded.status = FORWARD(ForwardStatus.WAITING, ForwardStatus.ANSWERED)
+    session.add(forwarded)
     supporter = sides["supporter"]
     stand_in = await remote.create_stand_in(
         session,
@@ -200,21 +212,51 @@ async def on_prekeys(session: AsyncSession, *, found: Membership, now: datetime)
 async def on_closed(
     session: AsyncSession, *, found: Membership, left: bool, limit: int, now: datetime
 ) -> None:
-    """Queue the close after every envelope already accepted in the room (drained first)."""
+    """Queue the close after every envelope already accepted in the room (drained first).
+    A block by the closing member says so (`blocked`): the peer keeps it for later requests
+    (`server.federation.blocks`)."""
     peer = await remote_peer(session, found)
     if peer is not None:
-        await outbox.drain(session, peer_id=peer.id, limit=limit, now=now)
-        await outbox.enqueue(
-            session,
-            peer_id=peer.id,
-            kind=CLOSED,
-            now=now,
-            payload={
-                "room": str(found.room.id),
-                "member": str(found.me.id),
-                "left": left,
-            },
-        )
+        block = await session.get(Block, (found.me.account_id, found.peer.account_id))
+        await _queue_close(
+            session, peer=peer, room_id=found.room.id, member=found.me, now=now, limit=limit,
+            left=left, blocked=block is not None,
+        )  # fmt: skip
+
+
+async def _queue_close(
+    session: AsyncSession,
+    *,
+    peer: FederationPeer,
+    room_id: uuid.UUID,
+    member: RoomMember,
+    now: datetime,
+    limit: int,
+    left: bool,
+    blocked: bool = False,
+) -> None:
+    await outbox.drain(session, peer_id=peer.id, limit=limit, now=now)
+    payload: dict[str, Any] = {"room": str(room_id), "member": str(member.id), "left": left}
+    if blocked:
+        payload["blocked"] = True
+    await outbox.enqueue(session, peer_id=peer.id, kind=CLOSED, now=now, payload=payload)
+
+
+async def on_moderator_closed(
+    session: AsyncSession, *, room_id: uuid.UUID, now: datetime, limit: int
+) -> bool:
+    """A moderator here closed a room (`moderation.actions.close_flagged_room`): when it is a
+    cross-node room, queue the close for the peer node, in the caller's transaction, after the
+    envelopes already accepted. True when there was a peer to tell."""
+    members = (await session.exec(select(RoomMember).where(RoomMember.room_id == room_id))).all()
+    for stand_in in members:
+        peer = await remote.peer_of_account(session, stand_in.account_id)
+        local = next((m for m in members if m.id != stand_in.id), None)
+        if peer is not None and local is not None:
+            await _queue_close(session, peer=peer, room_id=room_id, member=local, now=now,
+                               limit=limit, left=False)  # fmt: skip
+            return True
+    return False
 
 
 async def fetch_bundle(

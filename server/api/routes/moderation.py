@@ -34,6 +34,7 @@ from server.api.schemas_moderation import (
 )
 from server.config import Settings
 from server.db.models import Account, Flag, ReportKey
+from server.federation import shared_rooms
 from server.moderation import actions, audit, escalation, flags, rota, verification
 from server.moderation.states import Category, Severity, Tier
 from server.rooms import rooms
@@ -268,7 +269,12 @@ async def close_room(
     )
     flag = await flags.flag_for(session, account=moderator, flag_id=flag_id)
     out = ActionOut(flag_id=flag_id, action="close_room", room_id=flag.room_id)
+    # A cross-node room closes on the peer node too (docs/federation.md, Moderation).
+    await shared_rooms.on_moderator_closed(
+        session, room_id=flag.room_id, now=now, limit=state.settings.federation_outbox_batch * 100
+    )
     await session.commit()
+    state.federation.wake()
     for account_id in members:
         await state.notify(account_id, "room", room=out.room_id)
     return out

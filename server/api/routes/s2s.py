@@ -207,6 +207,8 @@ async def _apply_event(
             await session.rollback()
             return {"error": error.code}
         await session.commit()
+    if applied.refused is not None:
+        return {"error": applied.refused}
     for account_id, kind, ref in applied.notify:
         await state.notify(account_id, kind, **{kind: ref})
     if applied.search_again is not None:

@@ -55,18 +55,22 @@ def person(n: Node, folder: Path, role: Role, opened: list[Peerhaven]) -> Peerha
 class Federation:
     """Node A (clinician), node B (supporter), peered; B can be stopped and started."""
 
-    def __init__(self, tmp_path: Path, a_url: str | None = None) -> None:
+    def __init__(self, tmp_path: Path, a_url: str | None = None, **overrides: Any) -> None:
         self.tmp = tmp_path
         self.stack = ExitStack()
         self.people: list[Peerhaven] = []
+        settings = {**FAST, **overrides}
         self.a = self.stack.enter_context(
             node(
-                a_url or f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", tmp_path / "a", "alpha", **FAST
+                a_url or f"sqlite+aiosqlite:///{tmp_path / 'a.db'}",
+                tmp_path / "a",
+                "alpha",
+                **settings,
             )
         )
         self._b_stack = ExitStack()
         self.b: Node = self._b_stack.enter_context(
-            node(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", tmp_path / "b", "beta", **FAST)
+            node(f"sqlite+aiosqlite:///{tmp_path / 'b.db'}", tmp_path / "b", "beta", **settings)
         )
         peer(self.a, self.b)
 
