@@ -13,6 +13,7 @@
 
 import { busy, errorBox, friendlyError, h, shortTime, showError } from '../dom.js';
 import { t } from '../i18n.js';
+import { languagePicker } from '../languages.js';
 
 const ROLES = ['clinician', 'supporter', 'institution_admin'];
 const NETWORK_ROLES = ['moderator', 'network_admin'];
@@ -20,6 +21,8 @@ const METRICS = ['events_received', 'checkins_offered', 'checkins_accepted',
   'conversations_held', 'teams_flagged'];
 const SIGNALS = ['after_hours_minutes', 'adverse_events', 'census'];
 const SVG = 'http://www.w3.org/2000/svg';
+// A table wider than a phone scrolls sideways (app.css): focusable, so a keyboard can scroll it.
+const SCROLLS = Object.freeze({ tabindex: 0 });
 
 function svg(tag, attrs = {}, ...children) {
   const el = document.createElementNS(SVG, tag);
@@ -88,7 +91,7 @@ async function invitesCard(app, institution, roles) {
   return h('section', { class: 'card', 'aria-labelledby': 'invites-title' },
     h('h2', { id: 'invites-title', text: t('admin.invites') }),
     h('p', { class: 'hint', text: t('admin.invitesHint') }), form, created, error,
-    h('table', {}, headRow([t('admin.role'), t('admin.status'), t('admin.expires'),
+    h('table', SCROLLS, headRow([t('admin.role'), t('admin.status'), t('admin.expires'),
       t('admin.action')]), list));
 }
 
@@ -140,7 +143,7 @@ async function credentialsCard(app, institution) {
     h('h2', { id: 'credentials-title', text: t('admin.credentials') }),
     h('p', { class: 'hint', text: t('admin.credentialsHint') }),
     form, shown, error,
-    h('table', {}, headRow([t('admin.label'), t('admin.fingerprint'), t('admin.lastUsed'),
+    h('table', SCROLLS, headRow([t('admin.label'), t('admin.fingerprint'), t('admin.lastUsed'),
       t('admin.state'), t('admin.action')]), list));
 }
 
@@ -177,7 +180,7 @@ async function dashboardCard(app, institution) {
     chart(summary, pick.value, t(`admin.metric.${pick.value}`)));
   pick.addEventListener('change', draw);
   draw();
-  const table = h('table', { class: 'summary' },
+  const table = h('table', { ...SCROLLS, class: 'summary' },
     headRow([t('admin.month'), ...METRICS.map((code) => t(`admin.metric.${code}`))]),
     h('tbody', {}, ...summary.months.map((month) => h('tr', {},
       h('th', { scope: 'row', text: month.month }),
@@ -206,7 +209,7 @@ async function teamsCard(app, institution) {
       min: formula.min_baseline }) }),
     h('p', { class: 'hint', text: t('admin.weights', { weights,
       threshold: formula.threshold }) }),
-    scores.week ? h('table', {}, h('caption', { text: t('admin.weekOf', { week: scores.week }) }),
+    scores.week ? h('table', SCROLLS, h('caption', { text: t('admin.weekOf', { week: scores.week }) }),
       headRow([t('admin.team'), ...SIGNALS.map((s) => t(`admin.signal.${s}`)), t('admin.score'),
         t('admin.flag')]), h('tbody', {}, ...rows))
       : h('p', { text: t('admin.noSignals') }));
@@ -235,6 +238,6 @@ export async function render(app, { institution = app.me.institution } = {}) {
         h('a', { href: '#/network', text: t('admin.backToNetwork') })) : null,
       h('h1', { text: institution.name }),
       h('p', { class: 'hint', text: t('admin.subtitle') }),
-      error, ...cards),
+      error, ...cards, h('div', { class: 'home-foot' }, languagePicker(app))),
   };
 }

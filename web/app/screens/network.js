@@ -14,6 +14,7 @@
 import { confirmAction } from '../dialogs.js';
 import { busy, errorBox, friendlyError, h, showError } from '../dom.js';
 import { t } from '../i18n.js';
+import { languagePicker } from '../languages.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const ORIGIN = /^https?:\/\/[^\s/?#]+$/;
@@ -44,10 +45,9 @@ const shortDate = (iso) => {
 
 function institutionsCard(network) {
   const items = network.institutions.map((institution) => h('li', {},
-    h('a', { href: `#/institution/${encodeURIComponent(institution.id)}`,
-      'aria-label': t('network.openInstitution', { name: institution.name }) },
-    h('span', { class: 'name', text: institution.name }),
-    h('span', { class: 'hint', text: t('network.institutionLink') }))));
+    h('a', { href: `#/institution/${encodeURIComponent(institution.id)}` },
+      h('span', { class: 'name', text: institution.name }), ' ',
+      h('span', { class: 'hint', text: t('network.institutionLink') }))));
   return h('section', { class: 'card', 'aria-labelledby': 'institutions-title' },
     h('h2', { id: 'institutions-title', text: t('network.institutions') }),
     h('p', { class: 'hint', text: t('network.institutionsCount',
@@ -206,7 +206,7 @@ export async function render(app) {
     element: h('section', { class: 'screen admin network' },
       h('h1', { text: network?.name ?? t('network.title') }),
       h('p', { class: 'hint', text: t('network.subtitle') }),
-      error, ...cards),
+      error, ...cards, h('div', { class: 'home-foot' }, languagePicker(app))),
   };
 }
 
