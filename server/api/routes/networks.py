@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/v1", tags=["networks"])
 NetworkAdmin = Annotated[Account, Depends(RequireRole(Role.NETWORK_ADMIN))]
 
 
-@router.get("/network", summary="The caller's network and its institutions")
+@router.get("/network", summary="The caller's network and its own institutions")
 async def my_network(admin: NetworkAdmin, session: SessionDep) -> NetworkOut:
     institution = await directory.get_institution(session, institution_id=admin.institution_id)
     network = await directory.get_network(session, network_id=institution.network_id)
