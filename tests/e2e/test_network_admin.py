@@ -10,6 +10,7 @@ screenshots (phone and desktop) in test-artifacts/screenshots/.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ NewPage = Callable[[], Any]
 
 @pytest.fixture
 def nodes(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    with two_nodes(tmp_path, peered=False) as pair:
+    # Availability every 0.2 s, so an active peer's counts arrive while the test looks.
+    with two_nodes(tmp_path, peered=False, federation_availability_seconds=0.2) as pair:
         yield pair
 
 
@@ -45,6 +47,13 @@ def on_duty(world: World, tier: str) -> None:
     response = world.client.put("/api/v1/moderation/rota/me", headers=moderator.headers,
                                 json={"on_duty": True, "tier": tier})  # fmt: skip
     assert response.status_code == 200, response.text
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
 
 
 def grouped(fingerprint: str) -> str:
@@ -111,6 +120,9 @@ def test_the_network_admin_screens(nodes: tuple[Node, Node], new_page: NewPage) 
     federation.get_by_role("button", name="Check again").click()
     expect(item.get_by_text("Active", exact=True)).to_be_visible()
     expect(item.get_by_text("supporters are pooled")).to_be_visible()
+    wait_for(lambda: a.peers()[0]["availability"] is not None)
+    federation.get_by_role("button", name="Check again").click()
+    expect(item.get_by_text("Supporters available there at the last exchange: 0.")).to_be_visible()
     check_screen(page, "network-admin")
     screenshot(page, "network-admin-full")  # the whole page, not only the first viewport
 

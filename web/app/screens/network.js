@@ -143,6 +143,9 @@ async function peersCard(app) {
       h('p', { class: 'hint' }, t('network.fingerprint'), ' ',
         h('code', { text: groupFingerprint(peer.fingerprint) })),
       h('p', { class: 'hint', text: t('network.since', { date: shortDate(peer.updated_at) }) }),
+      peer.status === 'active' && Number.isInteger(peer.availability?.total)
+        ? h('p', { class: 'hint', text: t('network.available',
+          { count: peer.availability.total }) }) : null,
       h('div', { class: 'actions' }, ...actions));
   };
 
