@@ -41,6 +41,7 @@ __all__ = [
     "overlapping",
     "revoke",
     "revoke_by_peer",
+    "stand_in_institutions",
     "sweep_nonces",
 ]
 
@@ -155,6 +156,12 @@ async def revoke_by_peer(session: AsyncSession, *, peer: FederationPeer, now: da
     """The peer revoked us: mirror it, so neither side keeps a half-open peering."""
     if peer.status != PeerStatus.REVOKED:
         await _move(session, peer, PeerStatus.REVOKED, now)
+
+
+async def stand_in_institutions(session: AsyncSession) -> set[uuid.UUID]:
+    """The institutions that only stand for peer nodes' people (one per peer ever allowed,
+    revoked ones included): no network's own institutions."""
+    return set((await session.exec(select(FederationPeer.shadow_institution_id))).all())
 
 
 async def institution_digests(session: AsyncSession, *, ours: str, theirs: str) -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 
 from server.accounts.roles import Role
 from tests.devices import Device
+from tests.e2e.a11y import check_screen
 from tests.e2e.browser import expect, register, save_profile
 from tests.e2e.conftest import screenshot
 from tests.e2e.test_chat import python_supporter
@@ -96,8 +97,8 @@ def test_the_institution_admin_screens(world: World, new_page: NewPage) -> None:
     invites.get_by_role("button", name="Create invite").click()
     code = invites.get_by_test_id("invite-code")
     expect(code).to_have_text(re.compile(r"^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$"))
-    invites.get_by_role("button", name=re.compile("^Revoke the clinician invite")).click()
-    expect(invites.get_by_role("cell", name="revoked")).to_be_visible()
+    invites.get_by_role("button", name=re.compile("^Revoke invite: Clinician")).click()
+    expect(invites.get_by_role("cell", name="Revoked", exact=True)).to_be_visible()
 
     credentials = page.get_by_role("region", name="Integration credentials")
     credentials.get_by_label("Label").fill("RL6 incident reporting")
@@ -105,5 +106,6 @@ def test_the_institution_admin_screens(world: World, new_page: NewPage) -> None:
     expect(credentials.get_by_test_id("credential-secret")).to_have_text(re.compile("^phs_"))
     expect(credentials.get_by_role("cell", name="active")).to_be_visible()
     screenshot(page, "admin")
+    check_screen(page, "admin-institution")
     credentials.get_by_role("button", name="Revoke RL6 incident reporting").click()
     expect(credentials.get_by_role("cell", name="revoked")).to_be_visible()

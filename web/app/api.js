@@ -199,6 +199,77 @@ export class Api {
   /** Go on or off duty `{on_duty, tier}` → the rota. */
   setDuty(body) { return this.put('/api/v1/moderation/rota/me', body); }
 
+  // -- check-ins (server/api/routes/checkins.py): the clinician's side ------------------------
+
+  /** The caller's check-ins waiting for an answer. */
+  checkins() { return this.get('/api/v1/checkins'); }
+
+  /** "Talk to a peer" → `{checkin, request}` (a support request is opened). */
+  acceptCheckin(checkinId) { return this.post(`/api/v1/checkins/${seg(checkinId)}/accept`); }
+
+  /** "Not now": one reminder later. */
+  snoozeCheckin(checkinId) { return this.post(`/api/v1/checkins/${seg(checkinId)}/snooze`); }
+
+  /** "No thanks". */
+  declineCheckin(checkinId) { return this.post(`/api/v1/checkins/${seg(checkinId)}/decline`); }
+
+  /** Whether the caller receives check-ins: `{linked, team_linked}`. */
+  checkinLink() { return this.get('/api/v1/checkins/link'); }
+
+  /** Opt in `{staff_identifier, team?}` (the server keeps only a keyed hash). */
+  linkCheckins(body) { return this.put('/api/v1/checkins/link', body); }
+
+  /** Opt out: the link and unsent check-ins are forgotten. */
+  unlinkCheckins() { return this.delete('/api/v1/checkins/link'); }
+
+  // -- institution admin (invites, integration credentials, aggregates) ---------------------
+
+  invites(institutionId) { return this.get(`/api/v1/institutions/${seg(institutionId)}/invites`); }
+
+  /** `{role}` → the invite with its code (shown once). */
+  createInvite(institutionId, body) {
+    return this.post(`/api/v1/institutions/${seg(institutionId)}/invites`, body);
+  }
+
+  revokeInvite(inviteId) { return this.delete(`/api/v1/invites/${seg(inviteId)}`); }
+
+  integrationCredentials(institutionId) {
+    return this.get(`/api/v1/institutions/${seg(institutionId)}/integration-credentials`);
+  }
+
+  /** `{label}` → the credential with its secret (shown once). */
+  createIntegrationCredential(institutionId, body) {
+    return this.post(`/api/v1/institutions/${seg(institutionId)}/integration-credentials`, body);
+  }
+
+  revokeIntegrationCredential(credentialId) {
+    return this.delete(`/api/v1/integration-credentials/${seg(credentialId)}`);
+  }
+
+  /** The last 12 completed months, every count below k suppressed: `{k, months}`. */
+  checkinSummary(institutionId) {
+    return this.get(`/api/v1/institutions/${seg(institutionId)}/checkins/summary`);
+  }
+
+  /** The latest week's team load scores with their formula: `{week, formula, teams}`. */
+  teamScores(institutionId) {
+    return this.get(`/api/v1/institutions/${seg(institutionId)}/team-scores`);
+  }
+
+  // -- network admin (the network, federation peers; the rota is above) ---------------------
+
+  /** The caller's network and its own institutions (peer-node stand-ins excluded). */
+  network() { return this.get('/api/v1/network'); }
+
+  /** This node's identity and the network's peer nodes: `{node, peers}`. */
+  federationPeers() { return this.get('/api/v1/federation/peers'); }
+
+  /** Allow a node `{url, fingerprint}` (active once it allows this node too) → the peer. */
+  addFederationPeer(body) { return this.post('/api/v1/federation/peers', body); }
+
+  /** Revoke a peering (the peer is told, best effort) → the peer. */
+  revokeFederationPeer(peerId) { return this.delete(`/api/v1/federation/peers/${seg(peerId)}`); }
+
   // -- Web Push (server/push): content-free notices to this device -------------------------
 
   /** The server's VAPID public key: `{public_key}` (base64url, 65 bytes). */

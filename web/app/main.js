@@ -8,7 +8,9 @@
  *     #/home      ask for support, supporter inbox, rooms     screens/home.js
  *     #/request/ID  honest waiting status                     screens/waiting.js
  *     #/room/ID   the chat                                    screens/room.js
- *     (admins)    invites, credentials, check-ins dashboard   screens/admin.js
+ *     (institution admins) invites, credentials, dashboard screens/admin.js
+ *     #/network   (network admins) institutions, rota, peers  screens/network.js
+ *     #/institution/ID  (network admins) one institution      screens/admin.js
  *
  * @module app/main
  */
@@ -27,6 +29,7 @@ import { Vault } from './vault.js';
 import * as admin from './screens/admin.js';
 import * as home from './screens/home.js';
 import * as moderator from './screens/moderator.js';
+import * as network from './screens/network.js';
 import * as profile from './screens/profile.js';
 import * as room from './screens/room.js';
 import * as unlock from './screens/unlock.js';
@@ -107,12 +110,25 @@ export class App {
     if (this.me.role === 'moderator') { // the console, and the private rooms it opens
       return name === 'room' && param ? this.show(room, { roomId: param }) : this.show(moderator, {});
     }
-    if (['institution_admin', 'network_admin'].includes(this.me.role)) return this.show(admin, {});
+    if (this.me.role === 'network_admin') return this.showNetworkAdmin(name, param);
+    if (this.me.role === 'institution_admin') return this.show(admin, {});
     if (!['clinician', 'supporter'].includes(this.me.role)) return this.show(notForRole, {});
     if (name === 'profile' || !(await this.hasProfile())) return this.show(profile, {});
     if (name === 'request' && param) return this.show(waiting, { requestId: param });
     if (name === 'room' && param) return this.show(room, { roomId: param });
     return this.show(home, {});
+  }
+
+  /** The network screen, or one of the network's institutions (`#/institution/ID`). */
+  async showNetworkAdmin(name, param) {
+    if (name !== 'institution' || !param) return this.show(network, {});
+    let found = null;
+    try {
+      found = await network.institution(this, decodeURIComponent(param));
+    } catch {
+      return this.show(network, {}); // it says what could not be loaded
+    }
+    return found ? this.show(admin, { institution: found }) : this.show(notInNetwork, {});
   }
 
   async hasProfile() {
@@ -174,6 +190,18 @@ const signInFailed = {
         h('button', { type: 'button', class: 'primary', text: t('signin.retry'), onclick: retry }),
         h('p', { text: t('crisis.now') }),
         crisisList()),
+    };
+  },
+};
+
+const notInNetwork = {
+  render() {
+    return {
+      title: t('network.notFoundTitle'),
+      element: h('section', { class: 'screen' },
+        h('h1', { text: t('network.notFoundTitle') }),
+        h('p', { text: t('network.notFoundBody') }),
+        h('p', {}, h('a', { href: '#/network', class: 'button', text: t('admin.backToNetwork') }))),
     };
   },
 };

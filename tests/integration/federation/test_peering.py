@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from server.db.models import FederationPeer
+from server.db.models import FederationPeer, Institution
 from server.federation.node import fingerprint
 from tests.integration.federation.nodes import Node, node, peer
 from tests.integration.peers import assert_problem, count
@@ -93,6 +93,23 @@ def test_revoking_ends_the_peering_on_both_sides_and_can_be_undone(
     assert [p["status"] for p in b.peers()] == ["revoked"]
     assert b.allow(a).json()["status"] == "active"
     assert [p["status"] for p in a.peers()] == ["active"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_peer_nodes_stand_in_is_not_one_of_the_networks_institutions(
+    pair: tuple[Node, Node],
+) -> None:
+    a, b = pair
+    before = a.admin_call("GET", "/api/v1/network").json()["institutions"]
+    peer(a, b)
+    (b_on_a,) = a.peers()
+    assert a.admin_call("DELETE", f"/api/v1/federation/peers/{b_on_a['id']}").status_code == 200
+    # The stand-in institution exists (it holds B's people's stand-ins), revoked or not...
+    assert count(a.world, Institution) == len(before) + 1
+    # ...but the network admin's list is the network's own institutions only.
+    after = a.admin_call("GET", "/api/v1/network").json()["institutions"]
+    assert after == before
+    assert [i["slug"] for i in after] == ["alpha-a", "alpha-b"]
 
 
 def test_an_institution_on_both_nodes_refuses_the_peering(tmp_path: Path) -> None:

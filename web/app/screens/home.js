@@ -10,7 +10,7 @@ import { t } from '../i18n.js';
 import { notificationsCard } from '../notices.js';
 import { joinRoom } from '../room.js';
 import { checkinSection } from './checkin.js';
-import { LOCALES, locale, setLocale } from '../i18n.js';
+import { languagePicker } from '../languages.js';
 import { topicLabel, topics, urgencies, urgencyLabel } from '../vocabulary.js';
 
 function askForm(app, { folded = false } = {}) {
@@ -152,19 +152,6 @@ async function activeRequest(app) {
   } catch {
     return null;
   }
-}
-
-function languagePicker(app) {
-  const names = { en: 'English', es: 'Español' };
-  const select = h('select', { id: 'locale', name: 'locale' },
-    ...LOCALES.map((code) => h('option', { value: code, text: names[code] ?? code,
-      selected: code === locale() })));
-  select.addEventListener('change', () => {
-    setLocale(select.value);
-    app.relabel();
-  });
-  return h('div', { class: 'field locale' },
-    h('label', { for: 'locale', text: t('home.language') }), select);
 }
 
 export async function render(app) {
