@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.accounts.roles import INVITABLE_BY, Role
 from server.accounts.statements import parse_identity_key, verify_registration
-from server.db.models import Account, Institution, Invite
+from server.db.models import Account, FederationPeer, Institution, Invite
 from server.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 __all__ = [
@@ -82,9 +82,16 @@ def invite_status(invite: Invite, *, now: datetime) -> InviteStatus:
 async def authorise_for_institution(
     session: AsyncSession, *, actor: Account | None, institution_id: uuid.UUID
 ) -> Institution:
-    """The institution, if `actor` administers it (None is the operator's CLI, which may)."""
+    """The institution, if `actor` administers it (None is the operator's CLI, which may).
+
+    NotFound for an unknown institution and for a peer node's stand-in (it only holds that
+    node's people's stand-ins: nobody here invites into it or connects systems to it).
+    """
     institution = await session.get(Institution, institution_id)
-    if institution is None:
+    stand_in = select(FederationPeer.id).where(
+        col(FederationPeer.shadow_institution_id) == institution_id
+    )
+    if institution is None or (await session.exec(stand_in)).first() is not None:
         raise NotFound("no such institution")
     if actor is None:
         return institution

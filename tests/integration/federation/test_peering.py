@@ -3,12 +3,15 @@ revocation, and the institution check."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlmodel import select
 
-from server.db.models import FederationPeer, Institution
+from server.db.models import FederationPeer, Institution, Invite
 from server.federation.node import fingerprint
 from tests.integration.federation.nodes import Node, node, peer
 from tests.integration.peers import assert_problem, count
@@ -110,6 +113,19 @@ def test_a_peer_nodes_stand_in_is_not_one_of_the_networks_institutions(
     after = a.admin_call("GET", "/api/v1/network").json()["institutions"]
     assert after == before
     assert [i["slug"] for i in after] == ["alpha-a", "alpha-b"]
+    # Nobody administers it: no invites into it, no integration credentials for it.
+    async def institution_ids(session: Any) -> set[uuid.UUID]:
+        return set((await session.exec(select(Institution.id))).all())
+
+    (shadow,) = a.world.run(institution_ids) - {uuid.UUID(i["id"]) for i in after}
+    invites = count(a.world, Invite)
+    for path, body in [
+        (f"/api/v1/institutions/{shadow}/invites", {"role": "clinician"}),
+        (f"/api/v1/institutions/{shadow}/integration-credentials", {"label": "x"}),
+    ]:
+        assert_problem(a.admin_call("POST", path, json=body), 404)
+    assert_problem(a.admin_call("GET", f"/api/v1/institutions/{shadow}/invites"), 404)
+    assert count(a.world, Invite) == invites
 
 
 def test_an_institution_on_both_nodes_refuses_the_peering(tmp_path: Path) -> None:
