@@ -211,9 +211,8 @@ const notForRole = {
     return {
       title: 'Peerhaven',
       element: h('section', { class: 'screen' },
-        h('h1', { text: 'Nothing to do here yet' }),
-        h('p', { text: 'This app is for clinicians and peer supporters. Administrators use the '
-          + 'operator tools.' })),
+        h('h1', { text: t('app.notForRoleTitle') }),
+        h('p', { text: t('app.notForRoleBody') })),
     };
   },
 };
@@ -243,7 +242,6 @@ async function boot() {
 
 boot().catch(() => {
   document.getElementById('main').replaceChildren(h('section', { class: 'screen' },
-    h('h1', { text: 'Peerhaven could not start' }),
-    h('p', { text: 'This browser may not support what Peerhaven needs (IndexedDB, WebAssembly, '
-      + 'modules), or private browsing blocks storage.' })));
+    h('h1', { text: t('app.failedTitle') }),
+    h('p', { text: t('app.failedBody') })));
 });
