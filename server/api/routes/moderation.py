@@ -150,6 +150,16 @@ async def put_report_key(
         subject={"account": moderator.id},
         now=now,
     )
+    seated = await rota.take_seat(session, moderator=moderator, now=now)
+    if seated is not None:  # the invite kept a rota place: on duty from now on
+        await audit.append(
+            session,
+            action="rota.on_duty",
+            network_id=seated.network_id,
+            actor_id=moderator.id,
+            subject={"tier": seated.tier, "from": "invite seat"},
+            now=now,
+        )
     out = ReportKeysOut(keys=[b64encode(key.public_key)])
     await session.commit()
     return out
