@@ -24,6 +24,7 @@ from server.api.schemas_moderation import (
     FlagCreated,
     FlagIn,
     FlagOut,
+    ModeratorKeyOut,
     ReportKeyIn,
     ReportKeysOut,
     ResolveIn,
@@ -86,8 +87,15 @@ async def _crisis_tiers(
 async def report_keys(room_id: uuid.UUID, account: Member, session: SessionDep) -> ReportKeysOut:
     await rooms.membership(session, account=account, room_id=room_id)
     network_id = await rota.network_of(session, account=account)
-    keys = await rota.network_report_keys(session, network_id=network_id)
-    return ReportKeysOut(keys=[b64encode(k) for k in keys])
+    listed = await rota.moderator_report_keys(session, network_id=network_id)
+    return ReportKeysOut(
+        keys=[b64encode(key) for _, key, _ in listed],
+        moderators=[
+            ModeratorKeyOut(device_key=b64encode(device), report_key=b64encode(key),
+                            signature=b64encode(signature))
+            for device, key, signature in listed
+        ],
+    )  # fmt: skip
 
 
 @router.post(
