@@ -130,8 +130,11 @@ async def raise_flag(
         created_at=flag.created_at,
         crisis_resources=await _crisis_tiers(session, account, settings),
     )
+    # Who hears of it is read in the flag's own transaction: after the commit nothing stands
+    # between the flag and its notification (no second round trip to the database).
+    to = await escalation.recipients(session, network_id=flag.network_id, tier=Tier(flag.tier))
     await session.commit()
-    await escalation.tell(session, state.notify, flag, change="raised")
+    await escalation.notify_flag(state.notify, to, flag, change="raised")
     return created
 
 
@@ -190,8 +193,9 @@ async def _step(
     step: str, flag: Flag, moderator: Account, session: AsyncSession, state: AppState
 ) -> FlagOut:
     view = _view(flag, moderator)
+    to = await escalation.recipients(session, network_id=flag.network_id, tier=Tier(flag.tier))
     await session.commit()
-    await escalation.tell(session, state.notify, flag, change=step)
+    await escalation.notify_flag(state.notify, to, flag, change=step)
     return view
 
 
