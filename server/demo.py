@@ -128,6 +128,8 @@ def write_invites(path: Path, invites: list[DemoInvite]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write("# Demo invite codes (single use). Redeem one per device.\n")
+        handle.write("# Moderators: the first moderator code is on primary duty, the second on "
+                     "backup, as soon as the moderator console opens on their device.\n")
         for invite in invites:
             handle.write(f"{invite.institution:24} {invite.role.value:18} {invite.code}\n")
 
