@@ -29,7 +29,7 @@ from crypto import (
     sign_with_domain,
 )
 from crypto.encoding import b64decode, b64encode
-from crypto.moderators import ModeratorKey, Roster
+from crypto.moderators import Roster
 from crypto.report import (
     REPORT_KEY_DOMAIN,
     Report,
@@ -505,12 +505,11 @@ class Peerhaven:
     def report_keys(self, room_id: str) -> Roster:
         """The moderator report keys this device will seal a report from this room to: each
         statement's signature checked and its device key pinned (:mod:`crypto.moderators`).
-        A forged statement or a moderator device not pinned before is left out (and counted).
-        Raises `DecodeError` for a malformed listing."""
+        A forged or malformed statement, or a moderator device not pinned before, is left out
+        (and counted)."""
         found = self._call("GET", f"/api/v1/rooms/{_room(room_id)}/report-keys")
-        listed = [ModeratorKey.from_json(entry) for entry in found.get("moderators", [])]
         pins = self.keys.moderator_pins()
-        roster = pins.check(listed, origin=self.origin)
+        roster = pins.check_json(found.get("moderators", []), origin=self.origin)
         self.keys.save_moderator_pins(pins)
         return roster
 

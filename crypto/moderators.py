@@ -109,6 +109,20 @@ class ModeratorPins:
                 self.offered[entry.device_key] = entry.report_key
         return Roster(tuple(sorted(set(trusted))), forged=forged, new=len(self.offered))
 
+    def check_json(self, listing: object, *, origin: str) -> Roster:
+        """:meth:`check` the server's JSON list of statements; an entry that does not parse
+        counts as forged (a malformed listing must never keep a flag from being sent)."""
+        entries = listing if isinstance(listing, list) else []
+        parsed: list[ModeratorKey] = []
+        for entry in entries:
+            try:
+                parsed.append(ModeratorKey.from_json(entry))
+            except DecodeError:
+                continue
+        roster = self.check(parsed, origin=origin)
+        malformed = len(entries) - len(parsed) + (0 if isinstance(listing, list) else 1)
+        return Roster(roster.report_keys, forged=roster.forged + malformed, new=roster.new)
+
     def accept_offered(self) -> None:
         """The member accepted the new moderators shown to them: pin them."""
         self.pinned.update(self.offered)

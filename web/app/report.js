@@ -8,7 +8,7 @@
  */
 
 import { b64decode } from '../js/protocol/encoding.js';
-import { ModeratorPins, moderatorKeyFromJson } from '../js/protocol/moderators.js';
+import { ModeratorPins } from '../js/protocol/moderators.js';
 import { sealReport } from '../js/protocol/report.js';
 import { crisisList } from './crisis.js';
 import { busy, errorBox, h, shortTime } from './dom.js';
@@ -39,8 +39,7 @@ export async function sealAndFlag(app, room, { category, note, messages }) {
   // statement signed by its moderator's device key, the device pinned on first use.
   const stored = await app.vault.get(PINS);
   const pins = stored ? ModeratorPins.fromJSON(stored) : new ModeratorPins();
-  const roster = pins.check((listing.moderators ?? []).map(moderatorKeyFromJson),
-    app.device.origin);
+  const roster = pins.checkJson(listing.moderators ?? [], app.device.origin);
   await app.vault.put({ [PINS]: pins.toJSON() });
   let sealed = null;
   if (roster.reportKeys.length > 0) {

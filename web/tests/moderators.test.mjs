@@ -27,3 +27,11 @@ test('malformed statements and pins are refused', () => {
   assert.throws(() => moderators.moderatorKeyFromJson({ device_key: 'AA' }));
   assert.throws(() => moderators.ModeratorPins.fromJSON({ v: 2, pinned: [], offered: [] }));
 });
+
+test('a malformed listing counts as forged and never throws', () => {
+  const pins = new moderators.ModeratorPins();
+  const roster = pins.checkJson([v.listings[0].listed[0], { device_key: 'x' }, 7], v.origin);
+  assert.equal(roster.reportKeys.length, 1);
+  assert.equal(roster.forged, 2);
+  assert.equal(new moderators.ModeratorPins().checkJson('nope', v.origin).forged, 1);
+});

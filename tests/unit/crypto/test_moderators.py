@@ -71,3 +71,14 @@ def test_pins_round_trip_and_refuse_malformed_input() -> None:
             ModeratorPins.from_json(bad)
     with pytest.raises(DecodeError):
         ModeratorKey.from_json({"device_key": "AA", "report_key": "AA"})
+
+
+def test_a_malformed_listing_counts_as_forged_and_never_raises() -> None:
+    a = IdentityKeyPair.generate()
+    key_a = ReportKeyPair.generate().public_key
+    good = {"device_key": b64encode(a.public_key), "report_key": b64encode(key_a),
+            "signature": b64encode(statement(a, key_a).signature)}  # fmt: skip
+    pins = ModeratorPins()
+    roster = pins.check_json([good, {"device_key": "x"}, 7], origin=ORIGIN)
+    assert roster.report_keys == (key_a,) and roster.forged == 2
+    assert ModeratorPins().check_json("not a list", origin=ORIGIN).forged == 1

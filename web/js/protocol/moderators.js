@@ -89,6 +89,25 @@ export class ModeratorPins {
     return { reportKeys, forged, new: this.offered.size };
   }
 
+  /**
+   * {@link ModeratorPins#check} the server's JSON list; an entry that does not parse counts as
+   * forged (a malformed listing must never keep a flag from being sent).
+   */
+  checkJson(listing, origin) {
+    const entries = Array.isArray(listing) ? listing : [];
+    const parsed = [];
+    for (const entry of entries) {
+      try {
+        parsed.push(moderatorKeyFromJson(entry));
+      } catch (error) {
+        if (!(error instanceof DecodeError)) throw error;
+      }
+    }
+    const roster = this.check(parsed, origin);
+    const malformed = entries.length - parsed.length + (Array.isArray(listing) ? 0 : 1);
+    return { ...roster, forged: roster.forged + malformed };
+  }
+
   /** The member accepted the new moderators shown to them. */
   acceptOffered() {
     for (const [device, report] of this.offered) this.pinned.set(device, report);
