@@ -127,9 +127,10 @@ def write_invites(path: Path, invites: list[DemoInvite]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write("# Demo invite codes (single use). Redeem one per device.\n")
-        handle.write("# Moderators: the first moderator code is on primary duty, the second on "
-                     "backup, as soon as the moderator console opens on their device.\n")
+        # One header line (readers skip it): the moderators' duty is said there too.
+        handle.write("# Demo invite codes (single use). Redeem one per device. The first "
+                     "moderator code is on primary duty, the second on backup, as soon as the "
+                     "moderator console opens on their device.\n")
         for invite in invites:
             handle.write(f"{invite.institution:24} {invite.role.value:18} {invite.code}\n")
 
