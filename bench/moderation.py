@@ -11,6 +11,7 @@ bound: measured from before the flag's POST).
 
     .venv/bin/python -m bench.moderation                  # 500 msg/s, 60 flags a phase
     .venv/bin/python -m bench.moderation --quick          # a smoke run
+    .venv/bin/python -m bench.moderation --profile var/moderation.txt   # py-spy, loaded phase
 """
 
 from __future__ import annotations
@@ -116,6 +117,8 @@ async def _phase(server: Server, plan: dict[str, Any], tokens: dict[str, str], f
                 task.result()  # raises what ended it
         await asyncio.sleep(0.01)
     sent: dict[str, float] = {}
+    answered: dict[str, float] = {}
+    reads: list[float] = []
     created: dict[str, datetime] = {}
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         for i in range(flags):
@@ -128,6 +131,15 @@ async def _phase(server: Server, plan: dict[str, Any], tokens: dict[str, str], f
             response.raise_for_status()
             body = response.json()
             sent[body["id"]] = started
+            answered[body["id"]] = time.perf_counter()
+            # The same-run baseline for the POST: a read of similar weight (membership, network,
+            # keys) that takes no write lock. If it is as slow, the process, not the flag's
+            # commit, is what waits.
+            probe = time.perf_counter()
+            (await http.get(f"/api/v1/rooms/{member['room']}/report-keys",
+                            headers={"Authorization": f"Bearer {member['token']}"})
+             ).raise_for_status()  # fmt: skip
+            reads.append((time.perf_counter() - probe) * 1000)
             created[body["id"]] = datetime.fromisoformat(body["created_at"])
             await asyncio.sleep(gap)
         end = time.perf_counter() + DEADLINE_SECONDS + 5
@@ -136,9 +148,12 @@ async def _phase(server: Server, plan: dict[str, Any], tokens: dict[str, str], f
     for task in listeners:
         task.cancel()
     latency = [(raised[f] - sent[f]) * 1000 for f in sent if f in raised]
+    # How much of it is the POST itself (the flag's transaction and commit).
+    post = [(answered[f] - sent[f]) * 1000 for f in sent]
     # The backup hears the escalation: its wall time minus the deadline (perf_counter offsets).
     heard = [(escalated[f] - sent[f] - DEADLINE_SECONDS) * 1000 for f in sent if f in escalated]
-    return {"latency_ms": latency, "heard_late_ms": heard, "flags": list(sent),
+    return {"latency_ms": latency, "heard_late_ms": heard, "flags": list(sent), "post_ms": post,
+            "read_ms": reads,
             "created": created, "missing": len(sent) - len(latency)}  # fmt: skip
 
 
@@ -168,7 +183,9 @@ def _row(name: str, phase: dict[str, Any], fired: list[float]) -> str:
     lat, heard = phase["latency_ms"], phase["heard_late_ms"]
     return (f"| {name} | {len(lat)} | {_quantile(lat, 0.5):.1f} | {_quantile(lat, 0.99):.1f} | "
             f"{max(lat):.1f} | {_quantile(fired, 0.99):.0f} | {max(fired):.0f} | "
-            f"{_quantile(heard, 0.99):.0f} | {phase['missing']} |")  # fmt: skip
+            f"{_quantile(heard, 0.99):.0f} | {_quantile(phase['post_ms'], 0.99):.0f} | "
+            f"{_quantile(phase['read_ms'], 0.99):.0f} | "
+            f"{phase['missing']} |")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,6 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gap", type=float, default=0.2, help="seconds between flags")
     parser.add_argument("--database", help="PostgreSQL URL (default: SQLite)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--profile", type=Path,
+                        help="py-spy the server in the loaded phase (raw stacks)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.flags, args.connections = 10, 40
@@ -202,15 +221,26 @@ def main(argv: list[str] | None = None) -> int:
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
         time.sleep(3.0)  # the generator connects and warms up
+        spy = None
+        if args.profile is not None:
+            spy = subprocess.Popen(
+                ["py-spy", "record", "--pid", str(server.process.pid), "--format", "raw",
+                 "--duration", str(int(args.flags * args.gap + DEADLINE_SECONDS)),
+                 "--rate", "200", "--idle", "--output", str(args.profile)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         loaded = asyncio.run(_phase(server, plan, tokens, args.flags, args.gap))
+        if spy is not None:
+            spy.wait(timeout=120)
         loaded_fired = asyncio.run(_fired_lateness(server.database_url, loaded["flags"]))
         out, err = load.communicate(timeout=seconds + 120)
         relay = json.loads(out) if load.returncode == 0 else {"error": err[-500:]}
     rows.append(_row("relay idle (baseline)", idle, idle_fired))
     rows.append(_row(f"relay at {args.rate:.0f} msg/s", loaded, loaded_fired))
     print("| relay | flags | notify p50 ms | notify p99 ms | notify max ms | escalation lateness "
-          "p99 ms | max ms | backup hears p99 ms late | not notified |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "p99 ms | max ms | backup hears p99 ms late | flag POST p99 ms | read GET p99 ms | "
+          "not notified |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(row)
     ratio = _quantile(loaded["latency_ms"], 0.99) / _quantile(idle["latency_ms"], 0.99)

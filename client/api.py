@@ -29,6 +29,7 @@ from crypto import (
     sign_with_domain,
 )
 from crypto.encoding import b64decode, b64encode
+from crypto.moderators import Roster
 from crypto.report import (
     REPORT_KEY_DOMAIN,
     Report,
@@ -501,12 +502,22 @@ class Peerhaven:
 
     # -- moderation: flags (members) -----------------------------------------------------------
 
-    def report_keys(self, room_id: str) -> list[bytes]:
-        """The moderator report keys a report from this room must be sealed to."""
+    def report_keys(self, room_id: str) -> Roster:
+        """The moderator report keys this device will seal a report from this room to: each
+        statement's signature checked and its device key pinned (:mod:`crypto.moderators`).
+        A forged or malformed statement, or a moderator device not pinned before, is left out
+        (and counted)."""
         found = self._call("GET", f"/api/v1/rooms/{_room(room_id)}/report-keys")
-        return [
-            b64decode(key, field="report key", length=32, max_length=32) for key in found["keys"]
-        ]
+        pins = self.keys.moderator_pins()
+        roster = pins.check_json(found.get("moderators", []), origin=self.origin)
+        self.keys.save_moderator_pins(pins)
+        return roster
+
+    def accept_new_moderators(self) -> None:
+        """The member accepts the new moderator devices the last `report_keys` refused."""
+        pins = self.keys.moderator_pins()
+        pins.accept_offered()
+        self.keys.save_moderator_pins(pins)
 
     def flag_room(
         self,
@@ -517,10 +528,11 @@ class Peerhaven:
         reveal: list[FrankedMessage] | None = None,
     ) -> Json:
         """Flag a room. The note and revealed messages (from the relay ledger) are sealed to the
-        network's moderators; with no moderator key registered, the flag goes without a report.
+        network's moderators this device trusts (`report_keys`); with none, the flag goes
+        without a report (a flag is never held back).
         Returns the flag with the crisis resources to show at once."""
         room_id = _room(room_id)
-        keys = self.report_keys(room_id)
+        keys = list(self.report_keys(room_id).report_keys)
         sealed = None
         if keys:
             messages = tuple(

@@ -4,6 +4,7 @@
     folder/rooms/<room>.phks   the room identity, its prekeys and the session(s)
     folder/report.phks         a moderator's X25519 report key (sealed reports are sealed to it)
     folder/relay.phrl          the relay ledger (cursor, outbox, received messages), sealed
+    folder/moderators.phmp     the moderator device keys this device pinned (crypto.moderators)
 
 The ledger is written after every relay step, so its `crypto.keystore.SealingKey` is derived
 once per process (Argon2id on the passphrase and the file's salt) and re-used; each write draws
@@ -30,9 +31,11 @@ from crypto.keystore import (
     SealParameters,
     read_seal_header,
 )
+from crypto.moderators import ModeratorPins
 from crypto.report import ReportKeyPair
 
 _LEDGER_MAGIC = b"PHRL"
+_PINS_MAGIC = b"PHMP"
 
 __all__ = ["KeyFolder"]
 
@@ -121,12 +124,36 @@ class KeyFolder:
         except ValueError:
             raise KeystoreError("wrong passphrase or corrupted ledger") from None
 
-    def save_ledger(self, ledger: Ledger) -> None:
+    def _current_key(self) -> SealingKey:
         cached = self._ledger_key
         limits = (self.opslimit, self.memlimit)
         if cached is None or (cached.parameters.opslimit, cached.parameters.memlimit) != limits:
             cached = self._ledger_key = SealingKey.derive(
                 self.passphrase, opslimit=self.opslimit, memlimit=self.memlimit
             )
+        return cached
+
+    def save_ledger(self, ledger: Ledger) -> None:
         body = json.dumps(ledger.to_json(), separators=(",", ":"), sort_keys=True).encode()
-        self._write(self.path / "relay.phrl", cached.seal(body, magic=_LEDGER_MAGIC))
+        self._write(self.path / "relay.phrl", self._current_key().seal(body, magic=_LEDGER_MAGIC))
+
+    # -- pinned moderator keys ----------------------------------------------------------------
+
+    def moderator_pins(self) -> ModeratorPins:
+        """The moderator device keys pinned so far (none the first time). Raises
+        `KeystoreError` like a keystore."""
+        file = self.path / "moderators.phmp"
+        if not file.exists():
+            return ModeratorPins()
+        blob = file.read_bytes()
+        key = self._key_for(read_seal_header(blob, magic=_PINS_MAGIC, kind="moderator pins"))
+        plaintext = key.open(blob, magic=_PINS_MAGIC, kind="moderator pins")
+        try:
+            return ModeratorPins.from_json(json.loads(plaintext))
+        except ValueError:
+            raise KeystoreError("wrong passphrase or corrupted moderator pins") from None
+
+    def save_moderator_pins(self, pins: ModeratorPins) -> None:
+        body = json.dumps(pins.to_json(), separators=(",", ":"), sort_keys=True).encode()
+        sealed = self._current_key().seal(body, magic=_PINS_MAGIC)
+        self._write(self.path / "moderators.phmp", sealed)

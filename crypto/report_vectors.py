@@ -27,7 +27,7 @@ from .report import (
     seal_report,
 )
 
-__all__ = ["build_report_vectors", "main"]
+__all__ = ["build_report_vectors", "build_roster_vectors", "main"]
 
 ROOM = "5b3c1f0e-9a43-4e39-8f0a-2d6f1c1d9b10"
 SENDER = "0f4a8a51-7d7a-4c0b-9d8e-6a3f6c1b2e11"
@@ -49,6 +49,35 @@ class _Stream:
         out, self._buffer = self._buffer[:size], self._buffer[size:]
         self.draws.append(out)
         return out
+
+
+def _statement(device: IdentityKeyPair, report_key: bytes) -> dict[str, str]:
+    payload = report_key_payload(origin=ORIGIN, report_key=report_key)
+    signature = device.sign(domain_message(REPORT_KEY_DOMAIN, payload))
+    return {"device_key": b64encode(device.public_key), "report_key": b64encode(report_key),
+            "signature": b64encode(signature)}  # fmt: skip
+
+
+def build_roster_vectors() -> dict[str, Any]:
+    """Two listings a member's device checks in turn (crypto/moderators.py): the first is
+    pinned; in the second the server swapped moderator A's report key for its own (A's
+    signature kept) and added a device of its own with a valid statement."""
+    stream = _Stream(b"peerhaven report vectors: moderator roster")
+    a, b, server = (IdentityKeyPair(stream(32)) for _ in range(3))
+    key_a, key_b, key_server = (ReportKeyPair.generate(stream).public_key for _ in range(3))
+    first = [_statement(a, key_a), _statement(b, key_b)]
+    swapped = {**first[0], "report_key": b64encode(key_server)}
+    second = [swapped, first[1], _statement(server, key_server)]
+    return {
+        "description": "Moderator report-key statements (docs/protocol.md §14.4); keys in "
+        "base64url; report_keys in byte order.",
+        "origin": ORIGIN,
+        "listings": [
+            {"listed": first, "report_keys": [b64encode(k) for k in sorted([key_a, key_b])],
+             "forged": 0, "new": 0},
+            {"listed": second, "report_keys": [b64encode(key_b)], "forged": 1, "new": 1},
+        ],
+    }  # fmt: skip
 
 
 def build_report_vectors() -> dict[str, Any]:
@@ -104,6 +133,7 @@ def build_report_vectors() -> dict[str, Any]:
             "signature": device.sign(domain_message(REPORT_KEY_DOMAIN, key_payload)).hex(),
             "report_key_b64": b64encode(moderators[0].public_key),
         },
+        "moderator_roster": build_roster_vectors(),
     }
 
 

@@ -1,5 +1,6 @@
 """A demo network for `make run`: three institutions and invite codes to try every role,
-including two moderators (the console's duty switch puts them on the primary or backup tier), and
+including two moderators with rota seats (whoever registers with the first moderator invite is
+on primary duty, the second on backup, as soon as their device registers its report key), and
 an integration credential for the first institution's incident system, with a sample
 AdverseEvent and the `curl` that posts it (docs/checkins.md); and `peerhaven demo --federated`:
 two peered nodes on one machine, each with its own network."""
@@ -33,6 +34,8 @@ from server.db.models import Institution, Network
 from server.federation import handshake, peering
 from server.federation.node import NodeIdentity
 from server.federation.states import PeerStatus
+from server.moderation import rota
+from server.moderation.states import Tier
 from server.platform.secrets import load_server_keys
 from server.state import AppState
 
@@ -107,6 +110,14 @@ async def seed_demo(
                 now=now,
                 max_open=1_000,
             )
+            if role is Role.MODERATOR:
+                # The first moderator to register is primary, the second backup: each goes on
+                # duty as soon as their device registers its report key.
+                seats = sum(1 for i in issued if i.role is Role.MODERATOR)
+                tier = Tier.PRIMARY if seats == 0 else Tier.BACKUP
+                await rota.seat_invite(
+                    session, invite=invite.invite, network_id=network.id, tier=tier, now=now
+                )
             issued.append(DemoInvite(institution=slug, role=role, code=invite.code))
     return issued
 
@@ -116,7 +127,10 @@ def write_invites(path: Path, invites: list[DemoInvite]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
-        handle.write("# Demo invite codes (single use). Redeem one per device.\n")
+        # One header line (readers skip it): the moderators' duty is said there too.
+        handle.write("# Demo invite codes (single use). Redeem one per device. The first "
+                     "moderator code is on primary duty, the second on backup, as soon as the "
+                     "moderator console opens on their device.\n")
         for invite in invites:
             handle.write(f"{invite.institution:24} {invite.role.value:18} {invite.code}\n")
 

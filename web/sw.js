@@ -23,12 +23,14 @@ const NOTICES = {
     offer: 'You have a new request for support',
     matched: 'A supporter is ready to talk with you',
     message: 'New message',
+    flag: 'A report needs a moderator',
     other: 'Something new in Peerhaven',
   },
   es: {
     offer: 'Tienes una nueva solicitud de apoyo',
     matched: 'Una persona de apoyo está lista para hablar contigo',
     message: 'Mensaje nuevo',
+    flag: 'Un reporte necesita a un moderador',
     other: 'Hay novedades en Peerhaven',
   },
 };

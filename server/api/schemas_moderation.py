@@ -56,10 +56,21 @@ class FlagCreated(BaseModel):
     crisis_resources: CrisisTiersOut
 
 
+class ModeratorKeyOut(BaseModel):
+    """A moderator's report-key statement: what a member's device checks and pins before it
+    seals to `report_key` (docs/protocol.md §14.4). Public keys only."""
+
+    device_key: str
+    report_key: str
+    signature: str
+
+
 class ReportKeysOut(BaseModel):
-    """The moderator report keys a report in this room must be sealed to (all of them)."""
+    """The moderator report keys a report in this room is sealed to (all of them, or those
+    the member's device trusts), and for members each key's signed statement."""
 
     keys: list[str]
+    moderators: list[ModeratorKeyOut] = []
 
 
 class ReportKeyIn(Request):

@@ -673,3 +673,19 @@ class MailboxCursor(SQLModel, table=True):
 
     account_id: uuid.UUID = Field(foreign_key="accounts.id", primary_key=True)
     last: int = Field(default=0, sa_column=sa.Column(sa.BigInteger(), nullable=False))
+
+
+# -- Moderation: rota seats kept for moderator invites (server/moderation/rota.py) -----------
+
+
+class RotaSeat(SQLModel, table=True):
+    """A place on the rota kept for a moderator invite: whoever redeems the invite goes on duty
+    in `tier` as soon as their device registers a report key (the demo's on-duty rota). Used
+    once: the seat is deleted when taken."""
+
+    __tablename__ = "moderation_rota_seats"
+
+    invite_id: uuid.UUID = Field(foreign_key="invites.id", primary_key=True)
+    network_id: uuid.UUID = Field(foreign_key="networks.id", index=True)
+    tier: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=_utc())

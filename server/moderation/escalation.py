@@ -33,7 +33,6 @@ __all__ = [
     "escalate_due",
     "notify_flag",
     "recipients",
-    "tell",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,12 +84,6 @@ async def notify_flag(notify: Notifier, to: set[uuid.UUID], flag: Flag, *, chang
         )
 
 
-async def tell(session: AsyncSession, notify: Notifier, flag: Flag, *, change: str) -> None:
-    """`notify_flag` to everyone the flag's tier reaches (call after the commit)."""
-    to = await recipients(session, network_id=flag.network_id, tier=Tier(flag.tier))
-    await notify_flag(notify, to, flag, change=change)
-
-
 async def _fire(
     session: AsyncSession, *, flag_id: uuid.UUID, now: datetime, deadlines: Deadlines
 ) -> Flag | None:
@@ -128,12 +121,34 @@ async def _fire(
     return flag
 
 
+async def _fire_batch(
+    db: Database, due: list[tuple[uuid.UUID, datetime]], *, now: datetime, deadlines: Deadlines
+) -> list[tuple[Flag, datetime, set[uuid.UUID]]]:
+    """Fire `due` in one transaction (one commit, one wait for the database's write lock);
+    each fired flag with its deadline and who must hear of it."""
+    fired = []
+    async with db.session() as session:
+        for flag_id, deadline in due:
+            flag = await _fire(session, flag_id=flag_id, now=now, deadlines=deadlines)
+            if flag is not None:
+                to = await recipients(session, network_id=flag.network_id, tier=Tier(flag.tier))
+                fired.append((flag, deadline, to))
+        await session.commit()
+    return fired
+
+
 async def escalate_due(
     db: Database, *, now: datetime, deadlines: Deadlines, notify: Notifier, batch: int = 100
 ) -> list[Escalated]:
-    """Fire every deadline due at `now`, each in its own transaction; notify after the commit."""
+    """Fire every deadline due at `now` and notify after the commit.
+
+    The due flags of one poll are fired in one transaction: under write load (the relay's
+    group commits on SQLite) each commit waits for the write lock, so one commit per poll
+    instead of one per flag keeps escalations on time (docs/performance.md, Moderation). If
+    that transaction fails, each flag is retried in its own, so one bad row cannot hold the
+    others back."""
     async with db.session() as session:
-        due = (
+        found = (
             await session.exec(
                 select(Flag.id, Flag.escalate_at)
                 .where(col(Flag.escalate_at).is_not(None), col(Flag.escalate_at) <= now)
@@ -141,18 +156,23 @@ async def escalate_due(
                 .limit(batch)
             )
         ).all()
+    due = [(flag_id, deadline) for flag_id, deadline in found if deadline is not None]
+    if not due:
+        return []
+    try:
+        fired = await _fire_batch(db, due, now=now, deadlines=deadlines)
+    except Exception as exc:
+        log.warning("escalation batch failed (%s); firing one by one", type(exc).__name__)
+        fired = []
+        for one in due:
+            try:
+                fired += await _fire_batch(db, [one], now=now, deadlines=deadlines)
+            except Exception as again:  # the next poll retries it
+                log.warning("escalating flag %s failed (%s)", one[0], type(again).__name__)
     done = []
-    for flag_id, deadline in due:
-        async with db.session() as session:
-            flag = await _fire(session, flag_id=flag_id, now=now, deadlines=deadlines)
-            if flag is None:
-                continue
-            await session.commit()
-            assert deadline is not None
-            late = (now - deadline).total_seconds()
-            log.info(
-                "flag %s escalated to %s (%.3f s after its deadline)", flag_id, flag.tier, late
-            )
-            done.append(Escalated(flag_id, Tier(flag.tier), late))
-            await tell(session, notify, flag, change="escalated")
+    for flag, deadline, to in fired:
+        late = (now - deadline).total_seconds()
+        log.info("flag %s escalated to %s (%.3f s after its deadline)", flag.id, flag.tier, late)
+        done.append(Escalated(flag.id, Tier(flag.tier), late))
+        await notify_flag(notify, to, flag, change="escalated")
     return done

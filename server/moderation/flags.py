@@ -74,9 +74,10 @@ async def raise_flag(
 
     NotFound for a room the caller is not in; InvalidInput for an unknown category or a
     malformed sealed report; PayloadTooLarge-sized reports are InvalidInput too (the body limit
-    catches larger ones); Conflict when the report is not sealed to exactly the network's
-    current moderator report keys (fetch them again and re-seal), or when the member already has
-    `max_open` unresolved flags on this room (except for a crisis, which always goes through).
+    catches larger ones); Conflict when the report is sealed to a key that is not a current
+    moderator report key of the network (fetch them again and re-seal), or when the member
+    already has `max_open` unresolved flags on this room (except for a crisis, which always
+    goes through).
     A crisis flag when nobody is on primary duty is due at once: the escalation job moves it on
     within one poll.
     """
@@ -96,7 +97,10 @@ async def raise_flag(
         except DecodeError:
             raise InvalidInput("sealed report is malformed or too large") from None
         keys = await rota.network_report_keys(session, network_id=network_id)
-        if sealed.recipient_keys != frozenset(keys):
+        # A member's device seals to the moderator keys it trusts (crypto/moderators.py): all
+        # of them, or fewer when it refused one it had not pinned. Never to a key that is not
+        # a current moderator's.
+        if not sealed.recipient_keys <= frozenset(keys):
             raise Conflict("the report is not sealed to the current moderator keys; re-seal it")
         sealed_report = sealed.encode()
     deadline = now + deadlines[kind]

@@ -1,5 +1,10 @@
 """The on-call rota and moderators' report keys: who is on duty, in which tier, and which X25519
-keys a sealed report must be sealed to. Functions take the caller's session and never commit."""
+keys a sealed report must be sealed to. Functions take the caller's session and never commit.
+
+A *seat* is a rota place kept for a moderator invite (`seat_invite`): whoever redeems the invite
+goes on duty in the seat's tier the moment their device registers its report key (never
+before: an on-duty moderator without a key could not read a report). The demo seeds one seat
+per moderator invite, so `make run` has an on-duty rota without the server holding any key."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from crypto.report import REPORT_KEY_DOMAIN, report_key_payload
 from server.accounts import directory
 from server.accounts.roles import Role
 from server.accounts.statements import b64decode
-from server.db.models import Account, Institution, ReportKey, RotaEntry
+from server.db.models import Account, Institution, Invite, ReportKey, RotaEntry, RotaSeat
 from server.db.upsert import insert_if_missing
 from server.errors import Conflict, InvalidInput
 from server.moderation.states import Tier
@@ -22,12 +27,15 @@ from server.moderation.states import Tier
 __all__ = [
     "DUTY_TIERS",
     "accounts_in_network",
+    "moderator_report_keys",
     "network_of",
     "network_report_keys",
     "on_duty",
     "register_report_key",
     "rota",
+    "seat_invite",
     "set_duty",
+    "take_seat",
 ]
 
 DUTY_TIERS = frozenset({Tier.PRIMARY, Tier.BACKUP})
@@ -78,6 +86,42 @@ async def set_duty(
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def seat_invite(
+    session: AsyncSession, *, invite: Invite, network_id: uuid.UUID, tier: Tier, now: datetime
+) -> RotaSeat:
+    """Keep a rota place in `tier` for whoever redeems `invite` (a moderator invite of the
+    network). InvalidInput for another role or tier."""
+    if tier not in DUTY_TIERS:
+        raise InvalidInput("tier must be primary or backup")
+    if invite.role != Role.MODERATOR:
+        raise InvalidInput("only a moderator invite can hold a rota seat")
+    seat = RotaSeat(invite_id=invite.id, network_id=network_id, tier=tier.value, created_at=now)
+    session.add(seat)
+    await session.flush()
+    return seat
+
+
+async def take_seat(
+    session: AsyncSession, *, moderator: Account, now: datetime
+) -> RotaEntry | None:
+    """Put `moderator` on duty in the seat kept for the invite they redeemed, once, and only if
+    they are not on the rota yet (their own later choice wins). Returns the entry, or None when
+    there was no seat to take. Call after the moderator's report key is registered."""
+    query = (
+        select(RotaSeat)
+        .join(Invite, col(Invite.id) == col(RotaSeat.invite_id))
+        .where(Invite.redeemed_by == moderator.id)
+    )
+    seat = (await session.exec(query)).first()
+    if seat is None:
+        return None
+    await session.delete(seat)
+    if await session.get(RotaEntry, moderator.id) is not None:
+        await session.flush()
+        return None
+    return await set_duty(session, moderator=moderator, on_duty=True, tier=Tier(seat.tier), now=now)
 
 
 async def rota(session: AsyncSession, *, network_id: uuid.UUID) -> list[RotaEntry]:
@@ -145,11 +189,25 @@ async def register_report_key(
     return entry
 
 
-async def network_report_keys(session: AsyncSession, *, network_id: uuid.UUID) -> list[bytes]:
-    """The report keys of every active moderator of the network (a report is sealed to all of
-    them: escalation may hand it to any tier)."""
+async def moderator_report_keys(
+    session: AsyncSession, *, network_id: uuid.UUID
+) -> list[tuple[bytes, bytes, bytes]]:
+    """(device identity key, report key, signature) of every active moderator of the network
+    with a report key, by report key: what a member's client checks and pins before sealing
+    (crypto/moderators.py)."""
     moderators = await accounts_in_network(session, network_id=network_id, role=Role.MODERATOR)
     if not moderators:
         return []
-    query = select(ReportKey.public_key).where(col(ReportKey.account_id).in_(moderators))
-    return sorted((await session.exec(query)).all())
+    query = (
+        select(Account.identity_key, ReportKey.public_key, ReportKey.signature)
+        .join(Account, col(Account.id) == col(ReportKey.account_id))
+        .where(col(ReportKey.account_id).in_(moderators))
+    )
+    rows = [(bytes(d), bytes(k), bytes(s)) for d, k, s in (await session.exec(query)).all()]
+    return sorted(rows, key=lambda row: row[1])
+
+
+async def network_report_keys(session: AsyncSession, *, network_id: uuid.UUID) -> list[bytes]:
+    """The report keys of every active moderator of the network (a report is sealed to all of
+    them: escalation may hand it to any tier)."""
+    return [key for _, key, _ in await moderator_report_keys(session, network_id=network_id)]

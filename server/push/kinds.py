@@ -17,12 +17,14 @@ class PushKind(StrEnum):
     OFFER = "offer"
     MATCHED = "matched"
     MESSAGE = "message"
+    FLAG = "flag"
 
 
 NOTICES: dict[PushKind, str] = {
     PushKind.OFFER: "You have a new request for support",
     PushKind.MATCHED: "A supporter is ready to talk with you",
     PushKind.MESSAGE: "New message",
+    PushKind.FLAG: "A report needs a moderator",
 }
 
 

@@ -43,7 +43,7 @@ test('every key the modules ask for is in the catalogue', () => {
 test('the service worker shows the same notices as the server sends', () => {
   const sw = readFileSync(new URL('../sw.js', import.meta.url), 'utf8');
   for (const text of ['You have a new request for support', 'New message',
-    'A supporter is ready to talk with you']) {
+    'A supporter is ready to talk with you', 'A report needs a moderator']) {
     assert.ok(sw.includes(`'${text}'`), text);
   }
 });

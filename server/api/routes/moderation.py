@@ -24,6 +24,7 @@ from server.api.schemas_moderation import (
     FlagCreated,
     FlagIn,
     FlagOut,
+    ModeratorKeyOut,
     ReportKeyIn,
     ReportKeysOut,
     ResolveIn,
@@ -87,8 +88,15 @@ async def _crisis_tiers(
 async def report_keys(room_id: uuid.UUID, account: Member, session: SessionDep) -> ReportKeysOut:
     await rooms.membership(session, account=account, room_id=room_id)
     network_id = await rota.network_of(session, account=account)
-    keys = await rota.network_report_keys(session, network_id=network_id)
-    return ReportKeysOut(keys=[b64encode(k) for k in keys])
+    listed = await rota.moderator_report_keys(session, network_id=network_id)
+    return ReportKeysOut(
+        keys=[b64encode(key) for _, key, _ in listed],
+        moderators=[
+            ModeratorKeyOut(device_key=b64encode(device), report_key=b64encode(key),
+                            signature=b64encode(signature))
+            for device, key, signature in listed
+        ],
+    )  # fmt: skip
 
 
 @router.post(
@@ -123,8 +131,11 @@ async def raise_flag(
         created_at=flag.created_at,
         crisis_resources=await _crisis_tiers(session, account, settings),
     )
+    # Who hears of it is read in the flag's own transaction: after the commit nothing stands
+    # between the flag and its notification (no second round trip to the database).
+    to = await escalation.recipients(session, network_id=flag.network_id, tier=Tier(flag.tier))
     await session.commit()
-    await escalation.tell(session, state.notify, flag, change="raised")
+    await escalation.notify_flag(state.notify, to, flag, change="raised")
     return created
 
 
@@ -151,6 +162,16 @@ async def put_report_key(
         subject={"account": moderator.id},
         now=now,
     )
+    seated = await rota.take_seat(session, moderator=moderator, now=now)
+    if seated is not None:  # the invite kept a rota place: on duty from now on
+        await audit.append(
+            session,
+            action="rota.on_duty",
+            network_id=seated.network_id,
+            actor_id=moderator.id,
+            subject={"tier": seated.tier, "from": "invite seat"},
+            now=now,
+        )
     out = ReportKeysOut(keys=[b64encode(key.public_key)])
     await session.commit()
     return out
@@ -173,8 +194,9 @@ async def _step(
     step: str, flag: Flag, moderator: Account, session: AsyncSession, state: AppState
 ) -> FlagOut:
     view = _view(flag, moderator)
+    to = await escalation.recipients(session, network_id=flag.network_id, tier=Tier(flag.tier))
     await session.commit()
-    await escalation.tell(session, state.notify, flag, change=step)
+    await escalation.notify_flag(state.notify, to, flag, change=step)
     return view
 
 

@@ -183,3 +183,53 @@ async def test_two_workers_fire_each_deadline_once(
             await a_socket.close()
         fired = _escalations(world)
         assert sorted(fired) == sorted([(f, t) for f in flags for t in ("backup", "admins")])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_due_flags_fire_together_and_a_bad_row_holds_no_other_back(
+    database_url: str, tmp_path: Path
+) -> None:
+    from datetime import UTC, timedelta
+
+    from sqlmodel import update
+
+    from server.db.engine import Database
+    from server.moderation import escalation
+
+    # The server's own escalation job is off: this test runs the job itself.
+    with custom_world(database_url, tmp_path, moderation_poll_seconds=0) as world:
+        flow = build_flow(world, tmp_path)
+        OPEN_SIDES.extend([flow.clinician, flow.supporter])
+        moderator(world, tmp_path, "primary")
+        backup = moderator(world, tmp_path, "backup", tier="backup")
+        ids = [flow.supporter.client.flag_room(flow.room_id, "other")["id"] for _ in range(3)]
+        past = datetime.now(UTC) - timedelta(seconds=1)
+
+        async def due(session: Any) -> None:
+            await session.exec(update(Flag).where(col(Flag.id).in_([uuid.UUID(i) for i in ids]))
+                               .values(escalate_at=past))  # fmt: skip
+            # A row the job cannot handle (edited outside the server), due first: it must not
+            # stop the others from escalating.
+            await session.exec(update(Flag).where(col(Flag.id) == uuid.UUID(ids[1]))
+                               .values(category="not-a-category",
+                                       escalate_at=past - timedelta(seconds=1)))  # fmt: skip
+            await session.commit()
+
+        world.run(due)
+        heard: list[tuple[uuid.UUID, str]] = []
+
+        async def notify(account_id: uuid.UUID, event: str, **data: Any) -> None:
+            heard.append((account_id, str(data["flag"])))
+
+        db = Database(world.url)
+        try:
+            done = await escalation.escalate_due(
+                db, now=datetime.now(UTC), notify=notify,
+                deadlines=escalation.deadlines(world.server.settings),
+            )  # fmt: skip
+        finally:
+            await db.dispose()
+        assert sorted(str(e.flag_id) for e in done) == sorted([ids[0], ids[2]])
+        assert sorted(_escalations(world)) == sorted([(ids[0], "backup"), (ids[2], "backup")])
+        assert (uuid.UUID(backup.me["account_id"]), ids[0]) in heard
+        assert _flag(world, ids[1]).tier == "primary"  # still due: the next poll retries it

@@ -194,7 +194,7 @@ async def test_bad_flags_are_refused_and_change_nothing(world: World, tmp_path: 
     member = desk.member
     outsider = person(world, tmp_path, "outsider", Role.CLINICIAN, "a")
     path = f"/api/v1/rooms/{desk.flow.room_id}/flags"
-    keys = member.client.report_keys(desk.flow.room_id)
+    keys = list(member.client.report_keys(desk.flow.room_id).report_keys)
     good = seal_report(Report("crisis"), room=desk.flow.room_id, recipients=keys).encode()
     stranger_key = ReportKeyPair.generate().public_key
     wrong_keys = seal_report(Report("crisis"), room=desk.flow.room_id,

@@ -16,16 +16,15 @@ import { X25519KeyPair, signWithDomain } from '../../js/protocol/keys.js';
 import { REPORT_KEY_DOMAIN, openReport, reportKeyPayload } from '../../js/protocol/report.js';
 import { busy, errorBox, friendlyError, h, shortTime, showError } from '../dom.js';
 import { confirmAction } from '../dialogs.js';
-import { CATEGORIES } from '../report.js';
+import { t } from '../i18n.js';
+import { categoryLabel } from '../report.js';
 import { bytesToText, textToBytes } from '../vault.js';
 
-const CATEGORY = Object.fromEntries(CATEGORIES.map(([code, label]) => [code, label]));
-const SHORT = { crisis: 'Crisis', harassment: 'Harassment', patient_safety: 'Patient safety',
-  other: 'Other' };
-const OUTCOMES = [
-  ['supported', 'Supported'], ['referred', 'Referred on'], ['no_action', 'No action needed'],
-  ['room_closed', 'Room closed'], ['account_suspended', 'Account suspended'],
-];
+const OUTCOMES = ['supported', 'referred', 'no_action', 'room_closed', 'account_suspended'];
+const short = (category) => t(`moderator.short.${category}`);
+// Queue words the server sends as codes, shown in the reader's language.
+const word = (kind, code) => t(`moderator.${kind}.${code}`);
+const tierName = (code) => word('tier', code);
 
 /** This device's report key pair, made and registered on first use. */
 async function reportKey(app) {
@@ -43,9 +42,15 @@ async function reportKey(app) {
 function countdown(deadline) {
   if (!deadline) return '';
   const seconds = Math.round((new Date(deadline).getTime() - Date.now()) / 1000);
-  if (seconds <= 0) return 'escalating';
+  if (seconds <= 0) return t('moderator.escalating');
   const m = Math.floor(seconds / 60);
-  return m > 0 ? `${m} min ${seconds % 60} s to acknowledge` : `${seconds} s to acknowledge`;
+  return m > 0 ? t('moderator.countdownMin', { m, s: seconds % 60 })
+    : t('moderator.countdown', { s: seconds });
+}
+
+function dutyText(on, tier) {
+  return on ? t('moderator.onDutyIn', { tier: tierName(tier).toLowerCase() })
+    : t('moderator.offDuty');
 }
 
 export async function render(app) {
@@ -53,16 +58,17 @@ export async function render(app) {
   try {
     keys = await reportKey(app);
   } catch (error) {
-    return { title: 'Moderation', element: h('section', { class: 'screen' },
-      h('h1', { text: 'Moderation unavailable' }), h('p', { text: friendlyError(error) })) };
+    return { title: t('moderator.title'), element: h('section', { class: 'screen' },
+      h('h1', { text: t('moderator.unavailable') }), h('p', { text: friendlyError(error) })) };
   }
   const error = errorBox();
   const onDuty = h('input', { type: 'checkbox', id: 'on-duty', role: 'switch' });
   const tier = h('select', { id: 'duty-tier' },
-    h('option', { value: 'primary', text: 'Primary' }),
-    h('option', { value: 'backup', text: 'Backup' }));
+    h('option', { value: 'primary', text: tierName('primary') }),
+    h('option', { value: 'backup', text: tierName('backup') }));
   const dutyState = h('p', { class: 'hint', role: 'status' });
-  const queue = h('ul', { class: 'queue', 'aria-label': 'Flags', 'data-testid': 'queue' });
+  const queue = h('ul', { class: 'queue', 'aria-label': t('moderator.flags'),
+    'data-testid': 'queue' });
   const detail = h('section', { class: 'card flag-detail', 'aria-live': 'polite', hidden: true });
   let flags = [];
   let selected = null;
@@ -70,7 +76,7 @@ export async function render(app) {
   const setDuty = async () => {
     try {
       await app.api.setDuty({ on_duty: onDuty.checked, tier: tier.value });
-      dutyState.textContent = onDuty.checked ? `On duty (${tier.value} tier)` : 'Off duty';
+      dutyState.textContent = dutyText(onDuty.checked, tier.value);
     } catch (e) {
       showError(error, friendlyError(e));
     }
@@ -82,15 +88,15 @@ export async function render(app) {
     queue.replaceChildren(...flags.map((flag) => {
       const item = h('li', { class: `flag severity-${flag.severity}`, 'data-flag': flag.id },
         h('button', { type: 'button', class: 'flag-open', onclick: () => select(flag.id) },
-          h('span', { class: 'badge', text: flag.severity }),
-          h('strong', { text: SHORT[flag.category] ?? flag.category }),
-          h('span', { class: 'hint', text: ` · ${flag.status} · ${flag.tier} · `
-            + `${shortTime(flag.created_at)}` }),
+          h('span', { class: 'badge', text: word('severity', flag.severity) }),
+          h('strong', { text: short(flag.category) }),
+          h('span', { class: 'hint', text: ` · ${word('status', flag.status)} · `
+            + `${tierName(flag.tier)} · ${shortTime(flag.created_at)}` }),
           h('span', { class: 'countdown', 'data-deadline': flag.deadline ?? '',
             text: countdown(flag.deadline) })));
       return item;
     }));
-    if (flags.length === 0) queue.append(h('li', { class: 'hint', text: 'No open flags.' }));
+    if (flags.length === 0) queue.append(h('li', { class: 'hint', text: t('moderator.empty') }));
   };
 
   const refresh = async () => {
@@ -118,12 +124,11 @@ export async function render(app) {
       report = openReport(flag.sealed_report, { room: flag.room_id, category: flag.category,
         publicKey: keys.publicKey, privateKey: keys.privateKey });
     } catch {
-      into.append(h('p', { class: 'error', text: 'This report cannot be opened on this device '
-        + '(it was sealed before this device registered its key).' }));
+      into.append(h('p', { class: 'error', text: t('moderator.cannotOpen') }));
       return;
     }
-    into.append(h('p', { class: 'note' }, h('strong', { text: 'Note: ' }),
-      report.note || '(no note)'));
+    into.append(h('p', { class: 'note' }, h('strong', { text: t('moderator.note') }),
+      report.note || t('moderator.noNote')));
     if (report.messages.length === 0) return;
     const verdicts = await app.api.flagStep(flag.id, 'verify', {
       messages: report.messages.map((m) => ({ message_id: m.id,
@@ -131,7 +136,7 @@ export async function render(app) {
     });
     const byId = new Map(verdicts.map((v) => [v.message_id, v]));
     const senders = new Set();
-    into.append(h('ol', { class: 'revealed', 'aria-label': 'Revealed messages' },
+    into.append(h('ol', { class: 'revealed', 'aria-label': t('moderator.revealed') },
       ...report.messages.map((m) => {
         const verdict = byId.get(m.id);
         if (verdict?.verified && !verdict.from_reporter) senders.add(verdict.sender_member_id);
@@ -140,14 +145,14 @@ export async function render(app) {
           h('span', { class: 'meta' }, verdict ? shortTime(verdict.sent_at) : '',
             verdict?.verified
               ? h('span', { class: 'verified', 'data-testid': 'verified',
-                text: ' · Verified: delivered exactly so' })
-              : h('span', { class: 'unverified', text: ' · Not verified' })));
+                text: ` · ${t('moderator.verified')}` })
+              : h('span', { class: 'unverified', text: ` · ${t('moderator.notVerified')}` })));
       })));
     for (const member of senders) {
-      into.append(h('button', { type: 'button', class: 'danger', text: 'Suspend the sender',
+      into.append(h('button', { type: 'button', class: 'danger', text: t('moderator.suspend'),
         onclick: async () => {
-          if (!(await confirmAction('Suspend this member?', 'They are signed out everywhere, '
-            + 'cannot sign in again and are never matched again.', 'Suspend'))) return;
+          if (!(await confirmAction(t('moderator.suspendTitle'), t('moderator.suspendText'),
+            t('moderator.suspendConfirm')))) return;
           await step(flag, 'suspend', { member_id: member })();
         } }));
     }
@@ -166,16 +171,16 @@ export async function render(app) {
     const actions = h('div', { class: 'room-actions' });
     const mine = flag.claimed_by_me;
     if (flag.status === 'open') {
-      actions.append(h('button', { type: 'button', class: 'primary', text: 'Claim',
+      actions.append(h('button', { type: 'button', class: 'primary', text: t('moderator.claim'),
         onclick: step(flag, 'claim') }));
     }
     if (mine && flag.status === 'claimed') {
-      actions.append(h('button', { type: 'button', class: 'primary', text: 'Acknowledge',
-        onclick: step(flag, 'acknowledge') }));
+      actions.append(h('button', { type: 'button', class: 'primary',
+        text: t('moderator.acknowledge'), onclick: step(flag, 'acknowledge') }));
     }
     if (mine && flag.status !== 'resolved') {
       actions.append(
-        h('button', { type: 'button', class: 'secondary', text: 'Talk privately',
+        h('button', { type: 'button', class: 'secondary', text: t('moderator.talk'),
           onclick: async () => {
             try {
               const made = await app.api.flagStep(flag.id, 'private-room');
@@ -184,29 +189,30 @@ export async function render(app) {
               showError(error, friendlyError(e));
             }
           } }),
-        h('button', { type: 'button', class: 'secondary', text: 'Close the room',
+        h('button', { type: 'button', class: 'secondary', text: t('moderator.closeRoom'),
           onclick: async () => {
-            if (await confirmAction('Close the flagged room?', 'Neither member can write in it '
-              + 'again.', 'Close room')) await step(flag, 'close-room')();
+            if (await confirmAction(t('moderator.closeTitle'), t('moderator.closeText'),
+              t('moderator.closeConfirm'))) await step(flag, 'close-room')();
           } }));
     }
     if (mine && flag.status === 'acknowledged') {
       const outcome = h('select', { id: 'outcome' },
-        ...OUTCOMES.map(([v, label]) => h('option', { value: v, text: label })));
-      actions.append(h('label', { for: outcome.id, text: 'Outcome' }), outcome,
-        h('button', { type: 'button', class: 'primary', text: 'Resolve',
+        ...OUTCOMES.map((v) => h('option', { value: v, text: word('outcome', v) })));
+      actions.append(h('label', { for: outcome.id, text: t('moderator.outcome') }), outcome,
+        h('button', { type: 'button', class: 'primary', text: t('moderator.resolve'),
           onclick: () => step(flag, 'resolve', { outcome: outcome.value })() }));
     }
     detail.replaceChildren(
-      h('h2', { text: CATEGORY[flag.category] ?? flag.category }),
-      h('p', { class: 'hint', text: `${flag.severity} · ${flag.status} · with the ${flag.tier} `
-        + `tier · raised ${shortTime(flag.created_at)}` }),
+      h('h2', { text: categoryLabel(flag.category) }),
+      h('p', { class: 'hint', text: t('moderator.summary', {
+        severity: word('severity', flag.severity), status: word('status', flag.status),
+        tier: tierName(flag.tier), time: shortTime(flag.created_at) }) }),
       actions, body);
     detail.hidden = false;
     if (mine && flag.sealed_report) await readReport(flag, body);
-    else if (flag.sealed_report) body.append(h('p', { class: 'hint', text: 'Claim the flag to '
-      + 'read its report.' }));
-    else body.append(h('p', { class: 'hint', text: 'No report was attached.' }));
+    else if (flag.sealed_report) {
+      body.append(h('p', { class: 'hint', text: t('moderator.claimToRead') }));
+    } else body.append(h('p', { class: 'hint', text: t('moderator.noReport') }));
     if (!quiet) detail.querySelector('h2')?.focus();
   }
 
@@ -222,23 +228,24 @@ export async function render(app) {
     const me = rota.find((entry) => entry.account_id === app.me.account_id);
     onDuty.checked = Boolean(me?.on_duty);
     if (me) tier.value = me.tier;
-    dutyState.textContent = me?.on_duty ? `On duty (${me.tier} tier)` : 'Off duty';
+    dutyState.textContent = dutyText(Boolean(me?.on_duty), me?.tier ?? 'primary');
   } catch (e) {
     showError(error, friendlyError(e));
   }
   await refresh();
   return {
-    title: 'Moderation',
+    title: t('moderator.title'),
     cleanup: () => {
       clearInterval(tick);
       app.relay.removeEventListener('notify', onNotify);
     },
     element: h('section', { class: 'screen moderator' },
-      h('h1', { text: 'Moderation' }),
+      h('h1', { text: t('moderator.title') }),
       h('div', { class: 'card duty' },
-        h('div', { class: 'check' }, onDuty, h('label', { for: onDuty.id, text: 'On duty' })),
-        h('label', { for: tier.id, text: 'Tier' }), tier, dutyState),
+        h('div', { class: 'check' }, onDuty,
+          h('label', { for: onDuty.id, text: t('moderator.onDuty') })),
+        h('label', { for: tier.id, text: t('moderator.tierLabel') }), tier, dutyState),
       error,
-      h('h2', { text: 'Queue' }), queue, detail),
+      h('h2', { text: t('moderator.queue') }), queue, detail),
   };
 }

@@ -22,6 +22,7 @@ export const envelope = await load('envelope');
 export const session = await load('session');
 export const fingerprint = await load('fingerprint');
 export const report = await load('report');
+export const moderators = await load('moderators');
 export const relay = await load('relay');
 export const statements = await load('statements');
 

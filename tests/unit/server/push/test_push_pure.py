@@ -57,3 +57,15 @@ def test_keys_must_be_a_p256_point_and_16_auth_bytes() -> None:
                          (b"\x04" + b"\x01" * 64, b"a" * 16)]:  # fmt: skip
         with pytest.raises(InvalidInput):
             subscriptions._check_keys(p256dh, auth)
+
+
+def test_a_flag_notice_pushes_only_when_a_moderator_must_act() -> None:
+    from server.push.notifier import push_kind
+
+    assert push_kind("flag", {"change": "raised"}) is PushKind.FLAG
+    assert push_kind("flag", {"change": "escalated"}) is PushKind.FLAG
+    for change in ("claimed", "acknowledged", "resolved", None):
+        assert push_kind("flag", {"change": change}) is None
+    assert push_kind("offer", {}) is PushKind.OFFER
+    assert push_kind("room", {}) is None
+    assert NOTICES[PushKind.FLAG] == "A report needs a moderator"
