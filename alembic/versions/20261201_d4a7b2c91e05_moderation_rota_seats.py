@@ -1,7 +1,7 @@
 """moderation rota seats (a rota place kept for a moderator invite)
 
 Revision ID: d4a7b2c91e05
-Revises: 5e1f0c2d9b7a
+Revises: 9d4b7e21c0f3
 Create Date: 2026-12-01 23:20:00.000000+00:00
 """
 
@@ -14,7 +14,7 @@ import server.db.types
 from alembic import op
 
 revision: str = "d4a7b2c91e05"
-down_revision: str | None = "5e1f0c2d9b7a"
+down_revision: str | None = "9d4b7e21c0f3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

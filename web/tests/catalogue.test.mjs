@@ -47,3 +47,14 @@ test('the service worker shows the same notices as the server sends', () => {
     assert.ok(sw.includes(`'${text}'`), text);
   }
 });
+
+test('no module writes an English sentence past the catalogue', () => {
+  // A literal sentence as text, title, label or placeholder would show in English in every
+  // locale: it belongs in the catalogue.
+  const literal = /\b(text|title|label|placeholder|'aria-label'): '[A-Z][a-z]+ [^']*'/g;
+  for (const [name, source] of sources(app)) {
+    if (name === 'catalogue.js') continue;
+    const found = [...source.matchAll(literal)].map((m) => m[0]);
+    assert.deepEqual(found, [], `${name} has literal UI text`);
+  }
+});
