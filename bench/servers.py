@@ -103,6 +103,7 @@ def run_peerhaven(
         env = {
             "PEERHAVEN_ENV": "production",
             "PEERHAVEN_FRANKING_SECRET": secrets.token_urlsafe(32),
+            "PEERHAVEN_CHECKINS_SECRET": secrets.token_urlsafe(32),
             "PEERHAVEN_DATABASE_URL": url,
             "PEERHAVEN_DATA_DIR": tmp,
             "PEERHAVEN_LOG_LEVEL": "WARNING",
