@@ -286,7 +286,7 @@ async def accept_batch(
     known: dict[tuple[uuid.UUID, uuid.UUID, str], tuple[uuid.UUID, datetime, bytes | None]] = {}
     keys = list(dict.fromkeys(c.key for c in checked))
     for start in range(0, len(keys), _KEYS_PER_QUERY):
-        for row in await connection.execute(_seen(keys[start:start + _KEYS_PER_QUERY])):
+        for row in await connection.execute(_seen(keys[start : start + _KEYS_PER_QUERY])):
             known[(row[0], row[1], row[2])] = (row[3], row[4], row[5])
     fresh: list[_Checked] = []
     first_of: dict[tuple[uuid.UUID, uuid.UUID, str], _Checked] = {}
