@@ -151,7 +151,9 @@ class Run:
             async with opening:
                 await self.open(endpoint, url)
 
+        opened = time.perf_counter()
         await asyncio.gather(*(open_one(e) for e in endpoints))
+        opened = time.perf_counter() - opened
         tasks = [asyncio.create_task(self.writer(e)) for e in endpoints]
         tasks += [asyncio.create_task(self.reader(e)) for e in endpoints]
         tasks.append(asyncio.create_task(self.acker(endpoints)))
@@ -171,7 +173,7 @@ class Run:
             "rate": self.rate, "connections": len(endpoints), "sent": self.measured_sent,
             "received": self.received, "lost": lost, "errors": self.errors,
             "closed_early": self.closed,
-            "send_seconds": round(sent_for, 3),
+            "send_seconds": round(sent_for, 3), "open_seconds": round(opened, 3),
             "p50_ms": h.get_value_at_percentile(50) / 1000,
             "p99_ms": h.get_value_at_percentile(99) / 1000,
             "p999_ms": h.get_value_at_percentile(99.9) / 1000,

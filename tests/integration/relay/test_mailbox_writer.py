@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from crypto import Envelope, EnvelopeType
 from crypto.ratchet import RatchetHeader
-from server.db.engine import Database
+from server.db.engine import Database, sqlite_path
 from server.db.models import MailboxEntry, SentMessage
 from server.errors import ServiceError
 from server.platform.pubsub import MemoryPubSub, Sequenced
@@ -149,8 +153,55 @@ async def test_each_recipient_counts_its_own_seqs_within_a_batch(world: World) -
             assert result.entry is not None
             by_recipient.setdefault(result.entry.recipient_id, []).append(result.entry.seq)
         assert sorted(sorted(seqs) for seqs in by_recipient.values()) == [
-            [1, 2, 3], [1, 2, 3], [1, 2, 3, 4, 5], [1, 2, 3, 4, 5]
+            [1, 2, 3],
+            [1, 2, 3],
+            [1, 2, 3, 4, 5],
+            [1, 2, 3, 4, 5],
         ]
     finally:
         await writer.stop()
         await db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_batch_finds_its_rows_through_indexes_not_table_scans(world: World) -> None:
+    """The duplicate check reads sent_messages (the whole report window) and an ack deletes from
+    the mailbox: both must search an index, or every batch slows down as the tables grow."""
+    asker, helper, c_room, _s_room = matched_room(world)
+    room, me = c_room["id"], c_room["me"]["member_id"]
+    db = Database(world.url)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(
+        _conn: object, _cursor: object, sql: str, params: Any, _ctx: object, many: bool
+    ) -> None:
+        if not many and sql.lstrip().upper().startswith(("SELECT", "DELETE", "WITH")):
+            statements.append((sql, params))
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    writer = MailboxWriter(db, server_secret=os.urandom(32), retention=timedelta(days=1),
+                           clock=lambda: datetime.now(UTC))  # fmt: skip
+    writer.start()
+    try:
+        accepted = await asyncio.gather(
+            *(writer.send(uuid.UUID(asker.account_id), _envelope(room, me, f"i{i}"))
+              for i in range(5))
+        )  # fmt: skip
+        await writer.ack(uuid.UUID(helper.account_id), [a.id for a in accepted])
+    finally:
+        await writer.stop()
+        await db.dispose()
+    path = sqlite_path(world.url)
+    assert path is not None
+    plans: dict[str, list[str]] = {"sent_messages": [], "mailbox": []}
+    with sqlite3.connect(path) as plain:
+        for sql, params in statements:
+            for table, details in plans.items():
+                if re.search(rf"\b(FROM|JOIN) {table}\b", sql):
+                    details += [
+                        row[3] for row in plain.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+                    ]
+    assert plans["sent_messages"] and plans["mailbox"]  # the duplicate check and the ack
+    scans = [d for details in plans.values() for d in details
+             if re.match(r"SCAN (sent_messages|mailbox)\b", d)]  # fmt: skip
+    assert scans == []
