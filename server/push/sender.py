@@ -9,8 +9,11 @@ endpoint (an endpoint is a capability URL).
 "New message" is sent only when a delivery is still unacknowledged after
 `push_message_delay_seconds` (a recipient with the app open has acked it by then, and its page
 shows its own notice when hidden), and at most once per `push_message_cooldown_seconds` per
-account. At most one such check waits per account, so a busy relay holds one task per recipient,
-not one per message. In one process; with several workers each keeps its own cooldown.
+account. The checks are one sweep per process, not a task per recipient: recipients wait in
+arrival order, and each wake-up asks the database once which of those whose delay is over still
+have an unacknowledged delivery and a subscription (a busy relay costs one query per wake-up,
+not one per recipient; most recipients have no subscription at all). In one process; with several
+workers each keeps its own cooldown.
 """
 
 from __future__ import annotations
@@ -25,9 +28,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
+import sqlalchemy as sa
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush_async
-from sqlmodel import select
+from sqlmodel import col, select
 
 from crypto.encoding import b64encode
 from server.config import Settings
@@ -69,7 +73,8 @@ class PushSender:
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_message: dict[uuid.UUID, float] = {}
-        self._checking: set[uuid.UUID] = set()
+        self._waiting: dict[uuid.UUID, float] = {}  # recipient → when stored (arrival order)
+        self._sweeper: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
 
     def __repr__(self) -> str:
@@ -83,16 +88,22 @@ class PushSender:
     def message_stored(self, recipient_id: uuid.UUID, delivery_id: uuid.UUID) -> None:
         """A delivery (`delivery_id`) was stored for `recipient_id`: push "New message" if the
         account still has an unacknowledged delivery after the delay."""
-        if not self._settings.push_enabled or recipient_id in self._checking:
+        if not self._settings.push_enabled or recipient_id in self._waiting:
             return
+        now = time.monotonic()
         last = self._last_message.get(recipient_id)
-        cooldown = self._settings.push_message_cooldown_seconds
-        if last is not None and time.monotonic() - last < cooldown:
+        if last is not None and now - last < self._settings.push_message_cooldown_seconds:
             return
-        self._checking.add(recipient_id)
-        self._spawn(self._message_later(recipient_id))
+        self._waiting[recipient_id] = now
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 
     async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
+        self._waiting.clear()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -105,23 +116,44 @@ class PushSender:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _message_later(self, recipient_id: uuid.UUID) -> None:
-        try:
-            await asyncio.sleep(self._settings.push_message_delay_seconds)
-            # Any delivery still unacknowledged (this one, or one that came while waiting).
-            async with self._db.session() as session:
-                found = await session.exec(
-                    select(MailboxEntry.id)
-                    .where(MailboxEntry.recipient_id == recipient_id)
-                    .limit(1)
-                )
-                unread = found.first() is not None
-            if not unread:
-                return  # acknowledged: the recipient has it
-            self._last_message[recipient_id] = time.monotonic()
-        finally:
-            self._checking.discard(recipient_id)
-        await self.send(recipient_id, PushKind.MESSAGE)
+    async def _sweep(self) -> None:
+        """Until nobody waits: sleep until the oldest waiter's delay is over, then check every
+        waiter whose delay is over with one query and push to those still unread."""
+        delay = self._settings.push_message_delay_seconds
+        while self._waiting:
+            oldest = next(iter(self._waiting.values()))
+            await asyncio.sleep(max(0.0, oldest + delay - time.monotonic()))
+            now = time.monotonic()
+            due = [who for who, stored in self._waiting.items() if stored + delay <= now]
+            try:
+                unread = await self._unread_with_subscription(due)
+            except Exception as exc:  # a hint must never take the sweep down
+                log.warning("push: unread check failed (%s)", type(exc).__name__)
+                unread = set()
+            for who in due:
+                del self._waiting[who]
+            cooldown = self._settings.push_message_cooldown_seconds
+            self._last_message = {
+                who: at for who, at in self._last_message.items() if now - at < cooldown
+            }
+            for who in unread:
+                self._last_message[who] = now
+                self._spawn(self.send(who, PushKind.MESSAGE))
+
+    async def _unread_with_subscription(self, accounts: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Those of `accounts` with an unacknowledged delivery and at least one subscription."""
+        if not accounts:
+            return set()
+        unread = sa.exists().where(
+            col(MailboxEntry.recipient_id) == col(PushSubscription.account_id)
+        )
+        async with self._db.session() as session:
+            found = await session.exec(
+                select(PushSubscription.account_id)
+                .where(col(PushSubscription.account_id).in_(accounts), unread)
+                .distinct()
+            )
+            return set(found.all())
 
     async def send(self, account_id: uuid.UUID, kind: PushKind) -> int:
         """Send now and wait; returns how many push services accepted it. Never raises."""

@@ -206,3 +206,54 @@ async def test_a_message_read_at_once_pushes_nothing(
     assert service.nothing_within(world.server.settings.push_message_delay_seconds + 0.6)
     await alice.close()
     await bob.close()
+
+
+@SQLITE_ONLY
+async def test_one_sweep_checks_every_waiting_recipient_with_one_query(
+    world: World, flow: Flow, service: PushService
+) -> None:
+    import asyncio
+    import os
+    from datetime import UTC, datetime
+
+    from sqlalchemy import event
+
+    from server.db.engine import Database
+    from server.push.sender import PushSender
+
+    browser = Browser(endpoint=f"{service.base_url}/push/supporter")
+    response = flow.supporter.client.http.post(
+        SUBSCRIPTIONS, json=browser.subscription(), headers=_auth(flow.supporter)
+    )
+    assert response.status_code == 201, response.text
+    alice = await open_socket(world.server.base_url, flow.clinician.client._token)
+    envelope = flow.clinician.client.start_session(flow.room_id).encrypt(b"left unread")
+    await alice.send({"type": "send", "envelope": envelope.encode().decode()})
+    await alice.expect("accepted")
+    await alice.close()
+    await asyncio.to_thread(service.next)  # the live server's own push for it
+    # A second sender on the same database: a burst for many recipients, one of whom has a
+    # subscription and an unread delivery.
+    db = Database(world.url)
+    mailbox_reads: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "mailbox" in statement and statement.lstrip().upper().startswith("SELECT"):
+            mailbox_reads.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    sender = PushSender(db, settings=world.server.settings, vapid_private_key=os.urandom(32),
+                        clock=lambda: datetime.now(UTC))  # fmt: skip
+    try:
+        strangers = [uuid.uuid4() for _ in range(40)]
+        for who in [*strangers, uuid.UUID(flow.clinician.me["account_id"]),
+                    uuid.UUID(flow.supporter.me["account_id"])]:  # fmt: skip
+            sender.message_stored(who, uuid.uuid4())
+            sender.message_stored(who, uuid.uuid4())  # a second delivery waits with the first
+        pushed = await asyncio.to_thread(service.next)
+        assert browser.decrypt(pushed)["body"] == "New message"
+        assert await asyncio.to_thread(service.nothing_within, 0.5)
+        assert len(mailbox_reads) == 1, mailbox_reads
+    finally:
+        await sender.stop()
+        await db.dispose()
