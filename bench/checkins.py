@@ -1,7 +1,7 @@
 """Check-ins: the signed AdverseEvent intake against linked clinicians, and the dashboard query.
 
 Run: ``.venv/bin/python -m bench.checkins`` (10,000 events against 10^4 linked clinicians, and a
-year of aggregate data; about a minute on SQLite). ``--quick`` for a smoke run;
+year of aggregate data; a few minutes on SQLite on a shared machine). ``--quick`` for a smoke run;
 ``--database-url postgresql+asyncpg://…`` for PostgreSQL (an empty database).
 
 All sides run in this process on the same database file, one transaction per event as the
