@@ -1,18 +1,24 @@
 """Check-ins: the signed AdverseEvent intake against linked clinicians, and the dashboard query.
 
 Run: ``.venv/bin/python -m bench.checkins`` (10,000 events against 10^4 linked clinicians, and a
-year of aggregate data; about a minute on SQLite). ``--quick`` for a smoke run;
+year of aggregate data; a few minutes on SQLite on a shared machine). ``--quick`` for a smoke run;
 ``--database-url postgresql+asyncpg://…`` for PostgreSQL (an empty database).
 
-Both sides run in this process on the same database, one transaction per event as the route
-does (session, work, commit):
+All sides run in this process on the same database file, one transaction per event as the
+route does (session, work, commit), each event stamped with the wall clock as the route does:
 
 * **intake** — `server.checkins.intake.receive_adverse_event`: parse and check the signature
-  headers, unseal the credential, spend the nonce, validate the FHIR resource, refuse a
-  duplicate, keep the receipt, hash every named identifier, look up the links, schedule
+  headers, unseal the credential, validate the FHIR resource, hash every named identifier,
+  spend the nonce, keep the receipt (refusing a duplicate), look up the links, schedule
   check-ins.
-* **bare insert** (the baseline) — the same rows written with no checks: the receipt, the nonce
-  and the check-in rows the intake produced for that event.
+* **bare insert** (the baseline) — the same rows written with no checks, as Core statements:
+  the receipt, the nonce and the check-in rows the intake produced for that event (one
+  executemany), one commit. Same durability (`synchronous=FULL`: an fsync per commit).
+* **bare insert, synchronous=NORMAL** — the same again on a connection that skips the fsync: the
+  difference to the bare insert is what the disk costs.
+* **FHIR validation alone** — `read_adverse_event` on the same bodies (no I/O).
+
+Statements per event are counted with a SQLAlchemy `before_cursor_execute` listener.
 
 The dashboard query is `server.checkins.aggregates.monthly_summary` over a year of rows (events,
 offers, acceptances, rooms, flags), against a bare `SELECT` of one of its timestamp columns.
@@ -39,9 +45,11 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlalchemy import event as sa_event
+from sqlmodel import SQLModel, col, select
 
 from server.checkins import aggregates, credentials, intake
+from server.checkins.fhir import read_adverse_event
 from server.checkins.keys import CheckinKeys
 from server.checkins.signatures import signature_header
 from server.checkins.states import CheckinReason, CheckinStatus
@@ -111,11 +119,23 @@ def _event(i: int, clinicians: int, rng: random.Random) -> bytes:
     }).encode()  # fmt: skip
 
 
-async def _intake(db: Database, settings: Settings, cred: dict[str, str], bodies: list[bytes],
-                  now: datetime) -> list[float]:  # fmt: skip
+class _Statements:
+    """Counts the statements a database runs (its `before_cursor_execute` event)."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        sa_event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_args: object) -> None:
+        self.count += 1
+
+
+async def _intake(db: Database, settings: Settings, cred: dict[str, str],
+                  bodies: list[bytes]) -> list[float]:  # fmt: skip
     took: list[float] = []
     for body in bodies:
         nonce = secrets.token_urlsafe(18)
+        now = datetime.now(UTC)
         ts = int(now.timestamp())
         headers = {"Peerhaven-Credential": cred["id"], "Peerhaven-Timestamp": str(ts),
                    "Peerhaven-Nonce": nonce,
@@ -130,30 +150,47 @@ async def _intake(db: Database, settings: Settings, cred: dict[str, str], bodies
     return took
 
 
+def _table(model: type[SQLModel]) -> sa.Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
 async def _bare(db: Database, institution_id: uuid.UUID, credential_id: uuid.UUID,
-                accounts: list[uuid.UUID], per_event: list[int],
-                now: datetime) -> list[float]:  # fmt: skip
+                accounts: list[uuid.UUID], per_event: list[int]) -> list[float]:  # fmt: skip
     took = []
     rng = random.Random(2)
+    receipts, nonces, offers = (_table(m) for m in (AdverseEventReceipt, IntakeNonce,
+                                                      CheckinOffer))  # fmt: skip
     for n_offers in per_event:
         start = time.perf_counter()
+        now = datetime.now(UTC)
         async with db.session() as session:
-            session.add(
-                AdverseEventReceipt(
-                    institution_id=institution_id,
-                    event_key=secrets.token_bytes(32),
-                    received_at=now,
-                )
-            )
-            session.add(IntakeNonce(credential_id=credential_id, nonce=secrets.token_urlsafe(18),
-                                    expires_at=now))  # fmt: skip
-            for _ in range(n_offers):
-                session.add(CheckinOffer(
-                    account_id=rng.choice(accounts), institution_id=institution_id,
-                    reason=CheckinReason.EVENT.value, status=CheckinStatus.SCHEDULED.value,
-                    due_at=now, created_at=now,
-                ))  # fmt: skip
+            connection = await session.connection()
+            await connection.execute(sa.insert(receipts), {
+                "id": uuid.uuid4(), "institution_id": institution_id,
+                "event_key": secrets.token_bytes(32), "received_at": now,
+            })  # fmt: skip
+            await connection.execute(sa.insert(nonces), {
+                "credential_id": credential_id, "nonce": secrets.token_urlsafe(18),
+                "expires_at": now,
+            })  # fmt: skip
+            if n_offers:
+                await connection.execute(sa.insert(offers), [
+                    {"id": uuid.uuid4(), "account_id": rng.choice(accounts),
+                     "institution_id": institution_id, "reason": CheckinReason.EVENT.value,
+                     "event_date": now.date(), "status": CheckinStatus.SCHEDULED.value,
+                     "due_at": now, "reminded": False, "created_at": now}
+                    for _ in range(n_offers)
+                ])  # fmt: skip
             await session.commit()
+        took.append(time.perf_counter() - start)
+    return took
+
+
+def _validation(bodies: list[bytes], max_participants: int) -> list[float]:
+    took = []
+    for body in bodies:
+        start = time.perf_counter()
+        read_adverse_event(body, max_participants=max_participants)
         took.append(time.perf_counter() - start)
     return took
 
@@ -216,30 +253,41 @@ def _row(name: str, samples: list[float], base: list[float] | None = None) -> st
 async def run(url: str, events: int, clinicians: int, year_rows: int) -> None:
     now = datetime.now(UTC)
     db = Database(url)
+    # The same file through connections that skip the fsync: what the disk costs.
+    unsynced = Database(url, sqlite_synchronous="NORMAL") if url.startswith("sqlite") else None
     settings = Settings(database_url=url)
     try:
         institution_id, cred, accounts = await _seed(db, clinicians, now)
         rng = random.Random(1)
         bodies = [_event(i, clinicians, rng) for i in range(events)]
-        # Interleave the two sides in blocks so that neither gets a warmer cache or a smaller
-        # table to itself.
+        statements = _Statements(db)
+        # Interleave the sides in blocks so that none gets a warmer cache or a smaller table to
+        # itself.
         intake_times: list[float] = []
         bare_times: list[float] = []
+        unsynced_times: list[float] = []
+        intake_statements = bare_statements = 0
         block = max(1, events // 20)
         for start in range(0, events, block):
             async with db.session() as session:
-                before = (
-                    await session.exec(select(sa.func.count()).select_from(CheckinOffer))
-                ).one()
-            took = await _intake(db, settings, cred, bodies[start : start + block], now)
+                before = (await session.exec(_COUNT_OFFERS)).one()
+            counted = statements.count
+            took = await _intake(db, settings, cred, bodies[start : start + block])
+            intake_statements += statements.count - counted
             intake_times += took
             async with db.session() as session:
-                after = (
-                    await session.exec(select(sa.func.count()).select_from(CheckinOffer))
-                ).one()
-            per_event = [(after - before) // len(took)] * len(took)
+                after = (await session.exec(_COUNT_OFFERS)).one()
+            # The same number of check-in rows as the intake wrote, spread over its events.
+            added = after - before
+            per_event = [added // len(took) + (i < added % len(took)) for i in range(len(took))]
+            counted = statements.count
             bare_times += await _bare(db, institution_id, uuid.UUID(cred["id"]), accounts,
-                                      per_event, now)  # fmt: skip
+                                      per_event)  # fmt: skip
+            bare_statements += statements.count - counted
+            if unsynced is not None:
+                unsynced_times += await _bare(unsynced, institution_id, uuid.UUID(cred["id"]),
+                                              accounts, per_event)  # fmt: skip
+        validation = _validation(bodies, settings.intake_max_participants)
         async with db.session() as session:
             scheduled = (await session.exec(select(sa.func.count()).select_from(CheckinOffer).where(
                 CheckinOffer.status == CheckinStatus.SCHEDULED))).one()  # fmt: skip
@@ -249,8 +297,13 @@ async def run(url: str, events: int, clinicians: int, year_rows: int) -> None:
         print("|---|---|---|---|---|---|---|")
         print(_row("intake (verify, validate, match, schedule)", intake_times, bare_times))
         print(_row("bare insert of the same rows", bare_times))
-        print(f"\n{scheduled:,} check-in rows scheduled in all (both sides); each event names four "
-              "staff, two of them drawn from the linked clinicians.\n")  # fmt: skip
+        if unsynced_times:
+            print(_row("bare insert, synchronous=NORMAL (no fsync)", unsynced_times, bare_times))
+        print(_row("FHIR validation alone (no I/O)", validation, bare_times))
+        print(f"\nStatements per event (commit excluded): intake {intake_statements / events:.2f}, "
+              f"bare insert {bare_statements / events:.2f}. {scheduled:,} check-in rows "
+              "scheduled in all (every side); each event names four staff, two of them drawn "
+              "from the linked clinicians.\n")  # fmt: skip
 
         other = uuid.uuid4()
         async with db.session() as session:
@@ -267,6 +320,8 @@ async def run(url: str, events: int, clinicians: int, year_rows: int) -> None:
         print(_row("bare SELECT of one timestamp column", bare))
     finally:
         await db.dispose()
+        if unsynced is not None:
+            await unsynced.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:

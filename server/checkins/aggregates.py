@@ -17,7 +17,6 @@ accepted check-in), teams flagged. Nothing per person, no day or time.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -80,17 +79,27 @@ def _boundaries(wanted: list[tuple[int, int]]) -> list[datetime]:
     return [*firsts, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)]
 
 
-async def _per_month(
-    session: AsyncSession, column: Any, where: list[Any], edges: list[datetime]
-) -> list[int]:
-    """One row back, not one per event: a SUM(CASE …) per month, portable across backends."""
-    buckets = [
-        sa.func.coalesce(sa.func.sum(sa.case((sa.and_(column >= lo, column < hi), 1), else_=0)), 0)
-        for lo, hi in itertools.pairwise(edges)
-    ]
-    query = sa.select(*buckets).where(*where, column >= edges[0], column < edges[-1])
-    row = (await session.exec(query)).one()  # type: ignore[call-overload]
-    return [int(value) for value in row]
+def _month_of(column: Any, dialect: str) -> Any:
+    """`YYYY-MM` of a UTC timestamp column, computed by the database. SQLite stores these
+    columns as ISO text in UTC (`server.db.types`), so it is the first seven characters;
+    PostgreSQL's are `timestamptz`, read in UTC whatever the session's time zone."""
+    if dialect == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM", type_=sa.String)
+    return sa.func.substr(column, 1, 7, type_=sa.String)
+
+
+def _per_month(
+    metric: int, column: Any, where: list[Any], edges: list[datetime], dialect: str
+) -> Any:
+    """(metric, month, count) rows, at most one per month: the database groups by the month of
+    each row (one expression per row; a SUM(CASE …) per month cost 20 times more on SQLite),
+    and only the completed months asked for are read."""
+    month = _month_of(column, dialect)
+    return (
+        sa.select(sa.literal(metric).label("metric"), month.label("month"), sa.func.count())
+        .where(*where, column >= edges[0], column < edges[-1])
+        .group_by(month)
+    )
 
 
 async def monthly_summary(
@@ -100,22 +109,29 @@ async def monthly_summary(
     has authorised the reader (an admin of the institution)."""
     wanted = last_months(now, months=months)
     edges = _boundaries(wanted)
+    dialect = session.get_bind().dialect.name
     offer = CheckinOffer
-    counted: dict[str, list[int]] = {
-        "events_received": await _per_month(session, col(AdverseEventReceipt.received_at),
-            [AdverseEventReceipt.institution_id == institution_id], edges),
-        "checkins_offered": await _per_month(session, col(offer.offered_at),
-            [offer.institution_id == institution_id], edges),
-        "checkins_accepted": await _per_month(session, col(offer.responded_at),
-            [offer.institution_id == institution_id, offer.status == CheckinStatus.ACCEPTED],
-            edges),
-        "conversations_held": await _per_month(session, col(Room.created_at),
+    mine = offer.institution_id == institution_id
+    per_metric: dict[str, tuple[Any, list[Any]]] = {
+        "events_received": (col(AdverseEventReceipt.received_at),
+            [AdverseEventReceipt.institution_id == institution_id]),
+        "checkins_offered": (col(offer.offered_at), [mine]),
+        "checkins_accepted": (col(offer.responded_at),
+            [mine, offer.status == CheckinStatus.ACCEPTED]),
+        "conversations_held": (col(Room.created_at),
             [col(Room.request_id).in_(select(offer.request_id).where(
-                offer.institution_id == institution_id,
-                col(offer.request_id).is_not(None)))], edges),
-        "teams_flagged": await _per_month(session, col(TeamFlag.flagged_at),
-            [TeamFlag.institution_id == institution_id], edges),
+                mine, col(offer.request_id).is_not(None)))]),
+        "teams_flagged": (col(TeamFlag.flagged_at), [TeamFlag.institution_id == institution_id]),
     }  # fmt: skip
+    # One statement for all five (UNION ALL): one round trip instead of five.
+    query = sa.union_all(*(
+        _per_month(METRICS.index(name), column, where, edges, dialect)
+        for name, (column, where) in per_metric.items()
+    ))  # fmt: skip
+    found = {(METRICS[metric], month): int(count)
+             for metric, month, count in (await session.exec(query)).all()}  # type: ignore[call-overload]  # fmt: skip
+    counted = {name: [found.get((name, f"{year:04d}-{month:02d}"), 0) for year, month in wanted]
+               for name in METRICS}  # fmt: skip
     return [
         MonthCounts(
             month=f"{year:04d}-{month:02d}",

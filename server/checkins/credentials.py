@@ -26,7 +26,6 @@ __all__ = [
     "create_credential",
     "list_credentials",
     "revoke_credential",
-    "usable_secret",
 ]
 
 _PREFIX = "phs_"
@@ -118,13 +117,3 @@ async def revoke_credential(
     session.add(credential)
     await session.flush()
     return credential
-
-
-async def usable_secret(
-    session: AsyncSession, *, credential_id: uuid.UUID, keys: CheckinKeys
-) -> tuple[IntegrationCredential, str] | None:
-    """The live credential and its secret, or None when unknown or revoked."""
-    credential = await session.get(IntegrationCredential, credential_id)
-    if credential is None or credential.revoked_at is not None:
-        return None
-    return credential, keys.unseal(credential.id, credential.sealed_secret).decode()

@@ -1,35 +1,47 @@
 """The signed intake: an institution's incident system posts FHIR R4 AdverseEvents.
 
 One call does it all inside the caller's transaction, which commits only on success, so a
-refused request changes nothing: verify the signature (`server.checkins.signatures`), spend the
-nonce, read the event (`server.checkins.fhir`), refuse a duplicate event, keep a receipt, and
-schedule a check-in for every linked clinician it names. Staff identifiers that match no link
-are hashed in memory and dropped. The answer is the same however many matched: the institution
-must not learn who linked.
+refused request changes nothing: verify the signature (`server.checkins.signatures`), read the
+event (`server.checkins.fhir`), then write — spend the nonce, keep a receipt (a duplicate event
+schedules nothing), and schedule a check-in for every linked clinician it names. Staff
+identifiers that match no link are hashed in memory and dropped. The answer is the same however
+many matched: the institution must not learn who linked.
+
+Cost (see docs/performance.md, Check-ins): everything that needs no database — the signature,
+the FHIR validation, the keyed hashes — runs before the first write, so the write lock is held
+only for the writes; and an event costs at most five statements and one commit: read the
+credential, insert the nonce and the receipt (each `ON CONFLICT DO NOTHING`, so a replay or a
+duplicate is told by the row count, not by a read first), find the linked clinicians with no
+open check-in (one query), insert their check-ins (one executemany).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.checkins import offers, signatures, teams
-from server.checkins.credentials import usable_secret
 from server.checkins.fhir import read_adverse_event
 from server.checkins.keys import CheckinKeys
 from server.checkins.signatures import SignedHeaders
 from server.checkins.states import CheckinReason, IntakeResult
 from server.config import Settings
-from server.db.models import AdverseEventReceipt, IntakeNonce, IntegrationCredential, StaffLink
-from server.errors import Conflict, InvalidInput, Unauthenticated
+from server.db.models import AdverseEventReceipt, IntakeNonce, IntegrationCredential
+from server.errors import InvalidInput, Unauthenticated
 
 __all__ = [
+    "LAST_USED_STEP",
     "IntakeResult",
     "authenticate",
     "purge_nonces",
@@ -40,6 +52,83 @@ __all__ = [
 log = logging.getLogger(__name__)
 _UNKNOWN = "the request signature is missing, malformed, stale or wrong"
 _REPLAYED = "this signed request was already received"
+# A credential's "last used" is kept to this step, not to the request: writing it on every
+# request would be one more statement per event and, on PostgreSQL, a row every concurrent
+# intake of that credential would queue on.
+LAST_USED_STEP = timedelta(minutes=1)
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+@functools.cache
+def _credential_query() -> sa.Select[Any]:
+    table = _table(IntegrationCredential)
+    return sa.select(
+        table.c.institution_id, table.c.sealed_secret, table.c.revoked_at, table.c.last_used_at
+    ).where(table.c.id == sa.bindparam("credential_id"))
+
+
+@functools.cache
+def _inserts(dialect: str) -> tuple[Any, Any]:
+    """INSERT … ON CONFLICT DO NOTHING for the nonce and the receipt, built once per backend."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(_table(IntakeNonce)).on_conflict_do_nothing(),
+        insert(_table(AdverseEventReceipt)).on_conflict_do_nothing(),
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class _Verified:
+    """A request whose signature checked out; nothing written yet. `repr` hides the parts."""
+
+    credential_id: uuid.UUID
+    institution_id: uuid.UUID
+    nonce: str
+    touch: bool  # whether "last used" is a step behind
+
+
+async def _verify(
+    connection: AsyncConnection,
+    *,
+    headers: dict[str, str],
+    body: bytes,
+    keys: CheckinKeys,
+    now: datetime,
+    window: int,
+) -> _Verified:
+    parts: SignedHeaders = signatures.parse_headers(headers)
+    row = (await connection.execute(
+        _credential_query(), {"credential_id": parts.credential_id}
+    )).first()  # fmt: skip
+    if row is None or row.revoked_at is not None:
+        raise Unauthenticated(_UNKNOWN)
+    secret = keys.unseal(parts.credential_id, row.sealed_secret).decode()
+    signatures.check(secret, parts, body=body, now=now.timestamp(), window=window)
+    touch = row.last_used_at is None or now - row.last_used_at >= LAST_USED_STEP
+    return _Verified(parts.credential_id, row.institution_id, parts.nonce, touch)
+
+
+async def _spend(connection: AsyncConnection, verified: _Verified, *, now: datetime,
+                 window: int) -> None:  # fmt: skip
+    """Spend the nonce (Unauthenticated if it was spent before) and mark the credential used."""
+    nonce_insert, _ = _inserts(connection.dialect.name)
+    # Kept a little past the window, so a request stamped at its edge cannot come back later.
+    spent = await connection.execute(nonce_insert, {
+        "credential_id": verified.credential_id, "nonce": verified.nonce,
+        "expires_at": now + timedelta(seconds=2 * window),
+    })  # fmt: skip
+    # Zero rows: spent before, or by a concurrent request that committed first (PostgreSQL waits
+    # for it, then skips the row; SQLite serialises writers).
+    if spent.rowcount != 1:
+        raise Unauthenticated(_REPLAYED)
+    if verified.touch:
+        table = _table(IntegrationCredential)
+        await connection.execute(
+            sa.update(table).where(table.c.id == verified.credential_id).values(last_used_at=now)
+        )
 
 
 async def authenticate(
@@ -50,29 +139,15 @@ async def authenticate(
     keys: CheckinKeys,
     now: datetime,
     window: int,
-) -> IntegrationCredential:
-    """The credential that signed this request, its nonce now spent. Unauthenticated for a
-    missing, malformed, unknown, revoked, stale or wrong signature (one answer for all), and for
-    a nonce already used."""
-    parts: SignedHeaders = signatures.parse_headers(headers)
-    found = await usable_secret(session, credential_id=parts.credential_id, keys=keys)
-    if found is None:
-        raise Unauthenticated(_UNKNOWN)
-    credential, secret = found
-    signatures.check(secret, parts, body=body, now=now.timestamp(), window=window)
-    seen = await session.get(IntakeNonce, (credential.id, parts.nonce))
-    if seen is not None:
-        raise Unauthenticated(_REPLAYED)
-    # Kept a little past the window, so a request stamped at its edge cannot come back later.
-    session.add(IntakeNonce(credential_id=credential.id, nonce=parts.nonce,
-                            expires_at=now + timedelta(seconds=2 * window)))  # fmt: skip
-    try:
-        await session.flush()
-    except IntegrityError:  # the same request, concurrently
-        raise Unauthenticated(_REPLAYED) from None
-    credential.last_used_at = now
-    session.add(credential)
-    return credential
+) -> uuid.UUID:
+    """The institution whose credential signed this request, its nonce now spent.
+    Unauthenticated for a missing, malformed, unknown, revoked, stale or wrong signature (one
+    answer for all), and for a nonce already used."""
+    connection = await session.connection()
+    verified = await _verify(connection, headers=headers, body=body, keys=keys, now=now,
+                             window=window)  # fmt: skip
+    await _spend(connection, verified, now=now, window=window)
+    return verified.institution_id
 
 
 async def receive_adverse_event(
@@ -86,45 +161,35 @@ async def receive_adverse_event(
 ) -> IntakeResult:
     """Take one signed AdverseEvent. Raises Unauthenticated (see `authenticate`) or
     InvalidInput (not an R4 AdverseEvent; never quoting it). A re-sent event (same identifier)
-    is a `duplicate` and schedules nothing."""
-    credential = await authenticate(
-        session, headers=headers, body=body, keys=keys, now=now,
-        window=settings.intake_replay_window_seconds,
-    )  # fmt: skip
+    is a `duplicate` and schedules nothing; so is one a concurrent request is receiving."""
+    window = settings.intake_replay_window_seconds
+    connection = await session.connection()
+    verified = await _verify(connection, headers=headers, body=body, keys=keys, now=now,
+                             window=window)  # fmt: skip
+    # Pure work first (only a signed body gets this far): validation, then the keyed hashes.
     event = read_adverse_event(body, max_participants=settings.intake_max_participants)
-    institution_id = credential.institution_id
+    institution_id = verified.institution_id
     event_key = keys.event_key(institution_id, event.identity)
-    existing = await session.exec(
-        select(AdverseEventReceipt.id).where(
-            AdverseEventReceipt.institution_id == institution_id,
-            AdverseEventReceipt.event_key == event_key,
-        )
-    )
-    if existing.first() is not None:
-        return IntakeResult.DUPLICATE
-    receipt = AdverseEventReceipt(institution_id=institution_id, event_key=event_key,
-                                  received_at=now)  # fmt: skip
-    session.add(receipt)
-    try:
-        await session.flush()
-    except IntegrityError:  # the same event, concurrently, under another nonce
-        raise Conflict("this event is being received by another request; send it again") from None
     hashes = {keys.staff_hash(institution_id, staff) for staff in event.staff_identifiers}
-    linked = await session.exec(
-        select(StaffLink.account_id).where(
-            StaffLink.institution_id == institution_id, col(StaffLink.staff_hash).in_(hashes)
-        )
-    ) if hashes else None  # fmt: skip
-    await offers.schedule(
+    await _spend(connection, verified, now=now, window=window)
+    receipt_id = uuid.uuid4()
+    _, receipt_insert = _inserts(connection.dialect.name)
+    kept = await connection.execute(receipt_insert, {
+        "id": receipt_id, "institution_id": institution_id, "event_key": event_key,
+        "received_at": now,
+    })  # fmt: skip
+    if kept.rowcount != 1:
+        return IntakeResult.DUPLICATE
+    await offers.schedule_staff(
         session,
-        account_ids=list(linked.all()) if linked is not None else [],
+        staff_hashes=hashes,
         institution_id=institution_id,
         reason=CheckinReason.EVENT,
         event_date=event.occurred_on or now.date(),
         due_at=now + timedelta(seconds=settings.checkin_delay_seconds),
         now=now,
     )
-    log.info("intake: event receipt %s for institution %s", receipt.id, institution_id)
+    log.info("intake: event receipt %s for institution %s", receipt_id, institution_id)
     return IntakeResult.ACCEPTED
 
 
@@ -139,7 +204,7 @@ async def receive_team_signals(
 ) -> IntakeResult:
     """Take one signed week of team load signals (format: `server.checkins.teams`). Raises
     Unauthenticated, InvalidInput, or Conflict when that week was already posted."""
-    credential = await authenticate(
+    institution_id = await authenticate(
         session, headers=headers, body=body, keys=keys, now=now,
         window=settings.intake_replay_window_seconds,
     )  # fmt: skip
@@ -147,9 +212,9 @@ async def receive_team_signals(
         raw = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InvalidInput("the body is not JSON") from None
-    await teams.receive_signals(session, institution_id=credential.institution_id, raw=raw,
+    await teams.receive_signals(session, institution_id=institution_id, raw=raw,
                                 keys=keys, settings=settings, now=now)  # fmt: skip
-    log.info("intake: team signals for institution %s", credential.institution_id)
+    log.info("intake: team signals for institution %s", institution_id)
     return IntakeResult.ACCEPTED
 
 

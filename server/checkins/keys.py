@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -32,6 +33,14 @@ __all__ = ["MAX_IDENTIFIER_CHARS", "CheckinKeys", "normalise_identifier"]
 _LINK_INFO = b"peerhaven/checkins/link-key/v1|"
 _SEAL_INFO = b"peerhaven/checkins/credential-seal/v1"
 MAX_IDENTIFIER_CHARS = 64
+
+
+# Derived once per (secret, purpose) and kept for the process: the intake hashes every named
+# identifier under its institution's link key, and a request builds a fresh `CheckinKeys`. The
+# cache holds only what the secret (already in memory) yields; bounded by institutions.
+@functools.lru_cache(maxsize=4096)
+def _derive(secret: bytes, info: bytes) -> bytes:
+    return hkdf_sha256(secret, salt=b"", info=info, length=32)
 
 
 def normalise_identifier(text: str, *, what: str = "staff identifier") -> str:
@@ -55,7 +64,7 @@ class CheckinKeys:
         return "CheckinKeys(<redacted>)"
 
     def link_key(self, institution_id: uuid.UUID) -> bytes:
-        return hkdf_sha256(self.secret, salt=b"", info=_LINK_INFO + institution_id.bytes, length=32)
+        return _derive(self.secret, _LINK_INFO + institution_id.bytes)
 
     def _keyed(self, institution_id: uuid.UUID, kind: bytes, value: str) -> bytes:
         return hmac_sha256(self.link_key(institution_id), kind + b"|" + value.encode())
@@ -72,7 +81,7 @@ class CheckinKeys:
         return self._keyed(institution_id, b"event", identity)
 
     def _seal_key(self) -> bytes:
-        return hkdf_sha256(self.secret, salt=b"", info=_SEAL_INFO, length=32)
+        return _derive(self.secret, _SEAL_INFO)
 
     def seal(self, credential_id: uuid.UUID, secret: bytes) -> bytes:
         nonce = random_bytes(AEAD_NONCE_BYTES)

@@ -9,20 +9,22 @@ Functions taking a session never commit; `fire_due` and `accept` own their trans
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching.vocabulary import Topic, Urgency
 from server.checkins.states import CHECKIN, DUE, CheckinReason, CheckinStatus
 from server.config import Settings
 from server.db.engine import Database
-from server.db.models import Account, CheckinOffer
+from server.db.models import Account, CheckinOffer, StaffLink
 from server.errors import Conflict, NotFound
 from server.platform.notify import SILENT, Notifier
 from server.support import matchmaker, pool, requests
@@ -35,6 +37,7 @@ __all__ = [
     "get_own",
     "message",
     "schedule",
+    "schedule_staff",
     "snooze",
     "visible_for",
 ]
@@ -63,6 +66,41 @@ def message(offer: CheckinOffer) -> str:
     return _EVENT_TEXT.format(when=when)
 
 
+def _scheduled_rows(account_ids: Iterable[uuid.UUID], *, institution_id: uuid.UUID,
+                    reason: CheckinReason, event_date: date | None, due_at: datetime,
+                    now: datetime) -> list[dict[str, object]]:  # fmt: skip
+    return [
+        {"id": uuid.uuid4(), "account_id": account_id, "institution_id": institution_id,
+         "reason": reason.value, "event_date": event_date, "status": _S.SCHEDULED.value,
+         "due_at": due_at, "reminded": False, "created_at": now}
+        for account_id in sorted(account_ids)
+    ]  # fmt: skip
+
+
+async def _insert_scheduled(session: AsyncSession, rows: list[dict[str, object]]) -> None:
+    if rows:
+        # Core executemany: one cached statement, no ORM objects built per row.
+        connection = await session.connection()
+        await connection.execute(sa.insert(_table(CheckinOffer)), rows)
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+@functools.cache
+def _linked_without_open_query() -> sa.Select[Any]:
+    links, offers = _table(StaffLink), _table(CheckinOffer)
+    return sa.select(links.c.account_id).where(
+        links.c.institution_id == sa.bindparam("institution_id"),
+        links.c.staff_hash.in_(sa.bindparam("staff_hashes", expanding=True)),
+        ~sa.exists().where(
+            offers.c.account_id == links.c.account_id,
+            offers.c.status.in_([status.value for status in OPEN]),
+        ),
+    )
+
+
 async def schedule(
     session: AsyncSession,
     *,
@@ -83,14 +121,38 @@ async def schedule(
             col(CheckinOffer.account_id).in_(wanted), col(CheckinOffer.status).in_(OPEN)
         )
     )
-    fresh = sorted(wanted - set(busy.all()))
-    for account_id in fresh:
-        session.add(CheckinOffer(
-            account_id=account_id, institution_id=institution_id, reason=reason.value,
-            event_date=event_date, status=_S.SCHEDULED.value, due_at=due_at, created_at=now,
-        ))  # fmt: skip
-    await session.flush()
-    return len(fresh)
+    rows = _scheduled_rows(
+        wanted - set(busy.all()), institution_id=institution_id, reason=reason,
+        event_date=event_date, due_at=due_at, now=now,
+    )  # fmt: skip
+    await _insert_scheduled(session, rows)
+    return len(rows)
+
+
+async def schedule_staff(
+    session: AsyncSession,
+    *,
+    staff_hashes: Iterable[bytes],
+    institution_id: uuid.UUID,
+    reason: CheckinReason,
+    event_date: date | None,
+    due_at: datetime,
+    now: datetime,
+) -> int:
+    """As `schedule`, for the clinicians linked at `institution_id` under any of these keyed
+    staff hashes (`CheckinKeys.staff_hash`): one query finds those with no open check-in, one
+    insert schedules them. Hashes that match no link leave nothing. Returns how many."""
+    hashes = list(set(staff_hashes))
+    if not hashes:
+        return 0
+    connection = await session.connection()
+    found = await connection.execute(
+        _linked_without_open_query(), {"institution_id": institution_id, "staff_hashes": hashes}
+    )
+    rows = _scheduled_rows(found.scalars(), institution_id=institution_id, reason=reason,
+                           event_date=event_date, due_at=due_at, now=now)  # fmt: skip
+    await _insert_scheduled(session, rows)
+    return len(rows)
 
 
 async def _move_due(session: AsyncSession, old: CheckinStatus, *, now: datetime) -> list[uuid.UUID]:
