@@ -46,7 +46,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 
 from server.checkins import aggregates, credentials, intake
 from server.checkins.fhir import read_adverse_event
@@ -64,6 +64,7 @@ from server.db.models import (
     IntakeNonce,
     Network,
     StaffLink,
+    table_of,
 )
 
 __all__ = ["main"]
@@ -150,15 +151,11 @@ async def _intake(db: Database, settings: Settings, cred: dict[str, str],
     return took
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
-
-
 async def _bare(db: Database, institution_id: uuid.UUID, credential_id: uuid.UUID,
                 accounts: list[uuid.UUID], per_event: list[int]) -> list[float]:  # fmt: skip
     took = []
     rng = random.Random(2)
-    receipts, nonces, offers = (_table(m) for m in (AdverseEventReceipt, IntakeNonce,
+    receipts, nonces, offers = (table_of(m) for m in (AdverseEventReceipt, IntakeNonce,
                                                       CheckinOffer))  # fmt: skip
     for n_offers in per_event:
         start = time.perf_counter()

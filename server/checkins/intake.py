@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import SQLModel, col
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.checkins import offers, signatures, teams
@@ -37,7 +37,7 @@ from server.checkins.keys import CheckinKeys
 from server.checkins.signatures import SignedHeaders
 from server.checkins.states import CheckinReason, IntakeResult
 from server.config import Settings
-from server.db.models import AdverseEventReceipt, IntakeNonce, IntegrationCredential
+from server.db.models import AdverseEventReceipt, IntakeNonce, IntegrationCredential, table_of
 from server.errors import InvalidInput, Unauthenticated
 
 __all__ = [
@@ -58,13 +58,9 @@ _REPLAYED = "this signed request was already received"
 LAST_USED_STEP = timedelta(minutes=1)
 
 
-def _table(model: type[SQLModel]) -> sa.Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
-
-
 @functools.cache
 def _credential_query() -> sa.Select[Any]:
-    table = _table(IntegrationCredential)
+    table = table_of(IntegrationCredential)
     return sa.select(
         table.c.institution_id, table.c.sealed_secret, table.c.revoked_at, table.c.last_used_at
     ).where(table.c.id == sa.bindparam("credential_id"))
@@ -75,8 +71,8 @@ def _inserts(dialect: str) -> tuple[Any, Any]:
     """INSERT … ON CONFLICT DO NOTHING for the nonce and the receipt, built once per backend."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        insert(_table(IntakeNonce)).on_conflict_do_nothing(),
-        insert(_table(AdverseEventReceipt)).on_conflict_do_nothing(),
+        insert(table_of(IntakeNonce)).on_conflict_do_nothing(),
+        insert(table_of(AdverseEventReceipt)).on_conflict_do_nothing(),
     )
 
 
@@ -125,7 +121,7 @@ async def _spend(connection: AsyncConnection, verified: _Verified, *, now: datet
     if spent.rowcount != 1:
         raise Unauthenticated(_REPLAYED)
     if verified.touch:
-        table = _table(IntegrationCredential)
+        table = table_of(IntegrationCredential)
         await connection.execute(
             sa.update(table).where(table.c.id == verified.credential_id).values(last_used_at=now)
         )

@@ -17,14 +17,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from matching.vocabulary import Topic, Urgency
 from server.checkins.states import CHECKIN, DUE, CheckinReason, CheckinStatus
 from server.config import Settings
 from server.db.engine import Database
-from server.db.models import Account, CheckinOffer, StaffLink
+from server.db.models import Account, CheckinOffer, StaffLink, table_of
 from server.errors import Conflict, NotFound
 from server.platform.notify import SILENT, Notifier
 from server.support import matchmaker, pool, requests
@@ -81,16 +81,12 @@ async def _insert_scheduled(session: AsyncSession, rows: list[dict[str, object]]
     if rows:
         # Core executemany: one cached statement, no ORM objects built per row.
         connection = await session.connection()
-        await connection.execute(sa.insert(_table(CheckinOffer)), rows)
-
-
-def _table(model: type[SQLModel]) -> sa.Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
+        await connection.execute(sa.insert(table_of(CheckinOffer)), rows)
 
 
 @functools.cache
 def _linked_without_open_query() -> sa.Select[Any]:
-    links, offers = _table(StaffLink), _table(CheckinOffer)
+    links, offers = table_of(StaffLink), table_of(CheckinOffer)
     return sa.select(links.c.account_id).where(
         links.c.institution_id == sa.bindparam("institution_id"),
         links.c.staff_hash.in_(sa.bindparam("staff_hashes", expanding=True)),

@@ -48,12 +48,18 @@ __all__ = [
     "SupporterProfile",
     "TeamFlag",
     "TeamSignal",
+    "table_of",
 ]
 
 
 def _utc(*, nullable: bool = False, index: bool = False) -> sa.Column[datetime]:
     return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a model, for bulk statements that skip the ORM's unit of work."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 class Network(SQLModel, table=True):
     """An inter-institutional network (e.g. a state hospital association) pooling supporters."""

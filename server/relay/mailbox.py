@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import SQLModel, col, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from crypto import DecodeError, Envelope, server_tag
@@ -31,6 +31,7 @@ from server.db.models import (
     Room,
     RoomMember,
     SentMessage,
+    table_of,
 )
 from server.db.upsert import insert_if_missing
 from server.errors import (
@@ -163,7 +164,7 @@ def _seen(keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> sa.Select[Any]:
         sa.column("room", sa.Uuid), sa.column("sender", sa.Uuid), sa.column("client", sa.String),
         name="wanted",
     ).data(list(keys)).cte("wanted")  # fmt: skip
-    sent = _table(SentMessage).c
+    sent = table_of(SentMessage).c
     return sa.select(
         sent.room_id, sent.sender_member_id, sent.client_id, sent.id, sent.created_at,
         sent.envelope_hash,
@@ -171,10 +172,6 @@ def _seen(keys: Sequence[tuple[uuid.UUID, uuid.UUID, str]]) -> sa.Select[Any]:
         sent.room_id == wanted.c.room, sent.sender_member_id == wanted.c.sender,
         sent.client_id == wanted.c.client,
     )))  # fmt: skip
-
-
-def _table(model: type[SQLModel]) -> sa.Table:
-    return SQLModel.metadata.tables[str(model.__tablename__)]
 
 
 def _millis(moment: datetime) -> int:
@@ -197,7 +194,7 @@ async def _take_seqs(session: AsyncSession, counts: Counter[uuid.UUID]) -> dict[
     number of each. Rows are taken in account order, so two batches never wait on each other's
     rows in opposite orders."""
     rows = [{"account_id": account, "last": n} for account, n in sorted(counts.items())]
-    table = _table(MailboxCursor)
+    table = table_of(MailboxCursor)
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     insert = dialect.insert(table)
     upsert = insert.on_conflict_do_update(
@@ -307,7 +304,7 @@ async def accept_batch(
             results[item.index] = DuplicateId(_DIFFERENT, ref=ref)
     if again:
         # Still in the mailbox: publish it again (the first publish may have died with a worker).
-        held = sa.select(_table(MailboxEntry)).where(_table(MailboxEntry).c.id.in_(list(again)))
+        held = sa.select(table_of(MailboxEntry)).where(table_of(MailboxEntry).c.id.in_(list(again)))
         for row in await connection.execute(held):
             delivery = Delivery(row.id, row.recipient_id, row.seq, row.room_id,
                                 row.sender_member_id, row.envelope, row.tag,
@@ -341,8 +338,8 @@ async def accept_batch(
             })  # fmt: skip
             results[item.index] = Accepted(envelope.message_id, delivery.id, now, delivery)
         # Core executemany: one cached statement, no ORM objects built per row.
-        await connection.execute(sa.insert(_table(MailboxEntry)), entries)
-        await connection.execute(sa.insert(_table(SentMessage)), sent)
+        await connection.execute(sa.insert(table_of(MailboxEntry)), entries)
+        await connection.execute(sa.insert(table_of(SentMessage)), sent)
     for item in checked:  # an identical second copy inside this very batch
         if results[item.index] is None:
             first: Accepted = results[first_of[item.key].index]
