@@ -116,6 +116,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     print(f"demo network seeded; invite codes (also in {path}):")
     for invite in invites:
         print(f"  {invite.institution:24} {invite.role.value:18} {invite.code}")
+    print("moderation: the first moderator code is on primary duty and the second on backup, "
+          "as soon as the moderator console has opened on their device.")  # fmt: skip
     curl = demo.write_checkins(settings.data_dir, credential, origin=settings.origin, now=now)
     print(f"\ncheck-ins: an integration credential for {credential.institution} "
           f"(also in {settings.data_dir / 'demo-checkins.txt'}).")  # fmt: skip

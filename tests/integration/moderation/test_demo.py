@@ -46,6 +46,7 @@ async def test_the_demo_moderator_invites_give_an_on_duty_rota(
     assert peerhaven(env, "migrate").returncode == 0
     seeded = peerhaven(env, "demo", "--if-empty")
     assert seeded.returncode == 0, seeded.stderr
+    assert "first moderator code is on primary duty" in seeded.stdout  # the newcomer is told
     codes = _demo_codes(data / "demo-invites.txt")
     first_mod = codes[("riverside-general", "moderator")][0]
     second_mod = codes[("lakeview-childrens", "moderator")][0]
