@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,9 +80,11 @@ def _scheduled_rows(account_ids: Iterable[uuid.UUID], *, institution_id: uuid.UU
 
 async def _insert_scheduled(session: AsyncSession, rows: list[dict[str, object]]) -> None:
     if rows:
-        # Core executemany: one cached statement, no ORM objects built per row.
+        # Core executemany: one cached statement, no ORM objects built per row. A clinician an
+        # event racing this one has just scheduled is skipped (one open check-in each).
         connection = await session.connection()
-        await connection.execute(sa.insert(table_of(CheckinOffer)), rows)
+        insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+        await connection.execute(insert(table_of(CheckinOffer)).on_conflict_do_nothing(), rows)
 
 
 @functools.cache

@@ -485,12 +485,23 @@ class StaffLink(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc())
 
 
+_OPEN_CHECKIN = "status IN ('scheduled', 'offered', 'snoozed')"
+
+
 class CheckinOffer(SQLModel, table=True):
     """A private check-in for one clinician (states: `server.checkins.states`). `due_at` is when
     the sweeper offers it (or reminds); the guarded status move makes that happen exactly once."""
 
     __tablename__ = "checkin_offers"
-    __table_args__ = (sa.Index("ix_checkin_offers_status_due", "status", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_checkin_offers_status_due", "status", "due_at"),
+        # At most one open check-in per clinician, even when two events race (the insert does
+        # nothing on this conflict). The statuses are `server.checkins.offers.OPEN`.
+        sa.Index(
+            "ux_checkin_offers_open_account", "account_id", unique=True,
+            sqlite_where=sa.text(_OPEN_CHECKIN), postgresql_where=sa.text(_OPEN_CHECKIN),
+        ),
+    )
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     account_id: uuid.UUID = Field(foreign_key="accounts.id", index=True)

@@ -86,11 +86,12 @@ def _insert(world: Any, institution_id: uuid.UUID, account_id: uuid.UUID,
                     session.add(Room(request_id=request.id, topics=["adverse-event"],
                                      created_at=at(i)))  # fmt: skip
                     request_id = request.id
-                status = CheckinStatus.ACCEPTED if accepted else CheckinStatus.OFFERED
+                # Answered (a clinician has at most one open check-in): offered all the same.
+                status = CheckinStatus.ACCEPTED if accepted else CheckinStatus.DECLINED
                 session.add(CheckinOffer(
                     account_id=account_id, institution_id=institution_id,
                     reason=CheckinReason.EVENT.value, status=status.value, due_at=at(i),
-                    created_at=at(i), offered_at=at(i), responded_at=at(i) if accepted else None,
+                    created_at=at(i), offered_at=at(i), responded_at=at(i),
                     request_id=request_id,
                 ))  # fmt: skip
             for i in range(wanted["teams_flagged"]):

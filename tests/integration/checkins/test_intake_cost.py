@@ -184,3 +184,28 @@ async def test_a_copy_received_while_the_first_is_uncommitted_is_a_duplicate(
     assert await setup.count(AdverseEventReceipt) == 2  # the warm-up's and e1's
     assert await setup.count(IntakeNonce) == 3  # every request was genuine, and is spent
     assert await setup.count(CheckinOffer) == 2
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_events_racing_for_one_clinician_schedule_one_check_in(setup: Intake) -> None:
+    await setup.receive(make_event("warm-up", "X-1"), T0)  # "last used" is current: not written
+    async with setup.db.session() as first:
+        result = await intake.receive_adverse_event(
+            first, **setup.request(make_event("e1", "N-0"), T0)
+        )
+        assert result is IntakeResult.ACCEPTED
+
+        async def second() -> IntakeResult:
+            async with setup.db.session() as session:
+                result = await intake.receive_adverse_event(
+                    session, **setup.request(make_event("e2", "N-0", "N-1"), T0)
+                )
+                await session.commit()
+            return result
+
+        racing = asyncio.create_task(second())
+        await _waiting_on_a_lock(setup.db)  # its check-in for N-0 waits on the first's
+        await first.commit()
+    assert await racing is IntakeResult.ACCEPTED  # a different event: received, counted
+    assert await setup.count(AdverseEventReceipt) == 3
+    assert await setup.count(CheckinOffer) == 2  # N-0 once, N-1 once
