@@ -390,5 +390,3 @@ async def _read(
         rows.update((r.id, r) for r in await supporter_rows(session, ids=chunk))
         loads.update(await load_details(session, now=now, ids=chunk))
     return rows, loads
-
-
