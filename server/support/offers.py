@@ -25,6 +25,7 @@ from server.support.states import OFFER, REQUEST, OfferStatus, RequestStatus
 
 __all__ = [
     "Reservation",
+    "claim_supporter",
     "decline_offer",
     "expire_due_offers",
     "pending_offer",
@@ -49,6 +50,24 @@ async def pending_offer(session: AsyncSession, *, request_id: uuid.UUID) -> Offe
     return (await session.exec(query)).first()
 
 
+def claim_supporter(supporter_id: uuid.UUID) -> sa.Update:
+    """The reservation's first statement: bump the supporter's lock version if they are
+    available and their account is active, returning their caps (no row: not reservable)."""
+    return (
+        sa.update(SupporterProfile)
+        .where(
+            col(SupporterProfile.account_id) == supporter_id,
+            col(SupporterProfile.available).is_(True),
+            # The pool in memory may be behind a suspension: the database decides. One
+            # primary-key lookup (an uncorrelated `IN (SELECT … disabled_at IS NULL)` listed
+            # every account: 0.7 s per reservation at 10^5 accounts on SQLite).
+            sa.exists().where(col(Account.id) == supporter_id, col(Account.disabled_at).is_(None)),
+        )
+        .values(lock_version=col(SupporterProfile.lock_version) + 1)
+        .returning(col(SupporterProfile.concurrent_cap), col(SupporterProfile.weekly_cap))
+    )
+
+
 async def reserve(
     session: AsyncSession,
     *,
@@ -71,21 +90,7 @@ async def reserve(
     supporter_id = uuid.UUID(candidate.supporter_id)
     # Core on the session's connection: no ORM objects, no identity-map synchronisation.
     connection = await session.connection()
-    caps = (
-        await connection.execute(
-            sa.update(SupporterProfile)
-            .where(
-                col(SupporterProfile.account_id) == supporter_id,
-                col(SupporterProfile.available).is_(True),
-                # The pool in memory may be behind a suspension: the database decides.
-                col(SupporterProfile.account_id).in_(
-                    select(Account.id).where(col(Account.disabled_at).is_(None))
-                ),
-            )
-            .values(lock_version=col(SupporterProfile.lock_version) + 1)
-            .returning(col(SupporterProfile.concurrent_cap), col(SupporterProfile.weekly_cap))
-        )
-    ).first()
+    caps = (await connection.execute(claim_supporter(supporter_id))).first()
     if caps is None:
         return Reservation.SUPPORTER_FULL
     concurrent, weekly = capacity_counts(supporter_id, now=now)
