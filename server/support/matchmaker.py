@@ -231,14 +231,9 @@ async def expire(
     for owner in reopened:
         log.info("offer for request %s expired; trying the next candidate", owner)
         await find_supporter(
-            db,
-            request_id=owner,
-            now=now,
-            settings=settings,
-            notify=notify,
-            source=source,
+            db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
             forward=forward,
-        )
+        )  # fmt: skip
     if request_id is None:
         async with db.session() as session:
             stale = await requests.stale_searching(
@@ -249,14 +244,9 @@ async def expire(
         for owner in stale:
             log.info("request %s was left searching; searching again", owner)
             await find_supporter(
-                db,
-                request_id=owner,
-                now=now,
-                settings=settings,
-                notify=notify,
-                source=source,
+                db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
                 forward=forward,
-            )
+            )  # fmt: skip
     return len(reopened)
 
 
@@ -295,14 +285,9 @@ async def assign_pooled(
         left.append(request_id)
     for request_id in left:
         await find_supporter(
-            db,
-            request_id=request_id,
-            now=now,
-            settings=settings,
-            notify=notify,
-            source=source,
+            db, request_id=request_id, now=now, settings=settings, notify=notify, source=source,
             forward=forward,
-        )
+        )  # fmt: skip
     if ids:
         log.info("batch window: %s pooled, %s assigned jointly", len(ids), offered)
     return offered

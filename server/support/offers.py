@@ -78,14 +78,15 @@ async def reserve(
 ) -> Reservation:
     """Offer `request_id` to `candidate` if they still have capacity.
 
-    Must run first in a fresh transaction: its first statement writes the supporter's row, which
-    holds every other reservation for that supporter until the caller commits (a row lock on
-    PostgreSQL, the database write lock on SQLite, where reading first would risk a stale
-    snapshot). The caps are counted only after that write, by the next statement (on
-    PostgreSQL a statement's snapshot begins after the lock was granted, so it sees the offers
-    the previous holder committed): the request moves to `offered` only if it is still
-    searching and the supporter is under both caps. Three statements when it succeeds. On
-    anything but OFFERED the caller rolls back.
+    Must be the first write of its transaction, or follow only writes of rows nobody else can
+    see yet (`matchmaker.open_and_offer` inserts the new request first): its first statement
+    writes the supporter's row, which holds every other reservation for that supporter until
+    the caller commits (a row lock on PostgreSQL, the database write lock on SQLite, where a
+    transaction that read first would risk a stale snapshot). The caps are counted only after
+    that write, by the next statement (on PostgreSQL a statement's snapshot begins after the
+    lock was granted, so it sees the offers the previous holder committed): the request moves
+    to `offered` only if it is still searching and the supporter is under both caps. Three
+    statements when it succeeds. On anything but OFFERED the caller rolls back.
     """
     supporter_id = uuid.UUID(candidate.supporter_id)
     # Core on the session's connection: no ORM objects, no identity-map synchronisation.
