@@ -14,7 +14,17 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import checkins, connections, crypto, match_path, matching, moderation, relay
+from bench import (
+    checkins,
+    connections,
+    crypto,
+    match_path,
+    match_statements,
+    matching,
+    moderation,
+    relay,
+    relay_cluster,
+)
 
 __all__ = ["main"]
 
@@ -38,10 +48,16 @@ def main(argv: list[str] | None = None) -> int:
     quick = ["--quick"] if args.quick else []
     sections = [
         _run("Relay", relay.main, quick),
+        _run("Relay: PostgreSQL + Redis, two workers", relay_cluster.main, quick),
         _run("Idle connections", connections.main, ["--steps", "100,500"] if args.quick else []),
         _run("Matching", matching.main, quick),
         _run("Moderation", moderation.main, quick),
         _run("Matching through the product", match_path.main, quick),
+        _run(
+            "Matching: statements per request",
+            match_statements.main,
+            ["--supporters", "1000", "--requests", "20"] if args.quick else [],
+        ),
         _run("Crypto", crypto.main, []),
         _run("Check-ins", checkins.main, quick),
     ]

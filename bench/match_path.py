@@ -246,7 +246,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         sizes, n_requests = [1000, 10000], 50
     extra = {"PEERHAVEN_SQLITE_SYNCHRONOUS": args.sqlite_synchronous,
-             "PEERHAVEN_FRANKING_SECRET": secrets.token_urlsafe(32)}  # fmt: skip
+             "PEERHAVEN_FRANKING_SECRET": secrets.token_urlsafe(32),
+             "PEERHAVEN_CHECKINS_SECRET": secrets.token_urlsafe(32)}  # fmt: skip
     run(sizes, n_requests, args.seed, extra=extra)
 
 

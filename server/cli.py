@@ -70,6 +70,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
+        # uvicorn kills a worker that misses its supervisor's ping for this long; its default
+        # (5 s) is shorter than a worker's start on a busy host, which then restarts forever.
+        timeout_worker_healthcheck=args.worker_timeout,
         log_config=uvicorn_log_config(settings.log_level),
         proxy_headers=True,
         **uvicorn_options(settings),
@@ -308,6 +311,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--worker-timeout", type=int, default=60, metavar="SECONDS",
+        help="with --workers: how long a worker may miss the supervisor's ping (e.g. starting)",
+    )  # fmt: skip
     serve.set_defaults(handler=cmd_serve)
 
     commands.add_parser("migrate", help="upgrade the database").set_defaults(handler=cmd_migrate)

@@ -48,6 +48,7 @@ __all__ = [
     "invite_view",
     "me_view",
     "offer_view",
+    "offered_view",
     "profile_view",
     "request_view",
     "room_view",
@@ -120,6 +121,23 @@ async def request_view(
         crisis_resources=list(crisis_resources)
         if status in (RequestStatus.UNAVAILABLE, RequestStatus.WAITING)
         else [],
+    )
+
+
+def offered_view(
+    request: SupportRequest, *, offer_expires_at: datetime, updated_at: datetime
+) -> SupportRequestOut:
+    """A request the caller has just offered (`matchmaker.open_and_offer`): nothing to read."""
+    return SupportRequestOut(
+        id=request.id,
+        status=RequestStatus.OFFERED,
+        topics=request.topics,
+        urgency=request.urgency,
+        created_at=request.created_at,
+        updated_at=updated_at,
+        offer_expires_at=offer_expires_at,
+        room_id=None,
+        crisis_resources=[],
     )
 
 

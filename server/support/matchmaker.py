@@ -21,6 +21,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from matching.vocabulary import Urgency
 from server.config import Settings
 from server.db.engine import Database
@@ -29,7 +31,15 @@ from server.platform.notify import SILENT, Notifier
 from server.support import offers, pool, requests
 from server.support.states import RequestStatus
 
-__all__ = ["Forward", "assign_pooled", "expire", "find_supporter", "pooled", "retry_waiting"]
+__all__ = [
+    "Forward",
+    "assign_pooled",
+    "expire",
+    "find_supporter",
+    "open_and_offer",
+    "pooled",
+    "retry_waiting",
+]
 
 log = logging.getLogger(__name__)
 _ROUNDS = 3
@@ -63,12 +73,15 @@ async def find_supporter(
     asked = forward is None
     for _ in range(_ROUNDS):
         async with db.session() as session:
-            request = await session.get(SupportRequest, request_id)
-            if request is None or request.status != RequestStatus.SEARCHING:
+            # The request, its requester's profile and network, in one read with its status.
+            wanted = (await pool.wanted_requests(session, ids=[request_id], now=now)).get(
+                request_id
+            )
+            if wanted is None or wanted.status != RequestStatus.SEARCHING:
                 return
-            requester_id = request.requester_id
+            requester_id = wanted.requester_id
             candidates = await pool.rank_candidates(
-                session, request=request, now=now, k=settings.match_candidates, source=source
+                session, request=wanted, now=now, k=settings.match_candidates, source=source
             )
         below = settings.federation_forward_below_score
         if not asked and candidates and candidates[0].score < below:
@@ -103,6 +116,61 @@ async def find_supporter(
             await session.commit()
             log.info("request %s: no supporter available", request_id)
             await notify(requester_id, "request", request=request_id)
+
+
+async def open_and_offer(
+    db: Database,
+    session: AsyncSession,
+    *,
+    request: SupportRequest,
+    now: datetime,
+    settings: Settings,
+    notify: Notifier = SILENT,
+    source: pool.PoolSource | None = None,
+    forward: Forward | None = None,
+) -> datetime | None:
+    """Save a `requests.new_request` and offer it to the best candidate, in the caller's
+    session and one commit (which this function makes); returns the offer's expiry, or None
+    when the first candidate could not be reserved, in which case the request was saved
+    searching and `find_supporter` went on as usual.
+
+    Ranking comes first, before the transaction writes anything (so no lock is held while the
+    pool catches up), then the request is inserted and the reservation follows in the same
+    transaction: the database still decides capacity (`offers.reserve`), and a failed
+    reservation leaves nothing but its lock bump, so the request is committed either way.
+    Conflict when the requester has no profile or an open request.
+    """
+    wanted = await pool.wanted_new(session, request=request, now=now)
+    if wanted is None:
+        raise requests.no_profile()
+    candidates = await pool.rank_candidates(
+        session, request=wanted, now=now, k=settings.match_candidates, source=source
+    )
+    await requests.insert_request(session, request=request)
+    best = candidates[0] if candidates else None
+    # A low best score goes the federation's way first: that is `find_supporter`'s business.
+    if best is not None and (
+        forward is None or best.score >= settings.federation_forward_below_score
+    ):
+        ttl = timedelta(seconds=settings.offer_ttl_seconds)
+        outcome = await offers.reserve(
+            session, request_id=request.id, candidate=best, now=now, ttl=ttl
+        )
+        await session.commit()
+        if outcome is offers.Reservation.OFFERED:
+            log.info("request %s offered (score %.2f)", request.id, best.score)
+            await notify(uuid.UUID(best.supporter_id), "offer")
+            await notify(request.requester_id, "request", request=request.id)
+            return now + ttl
+        if source is not None:  # the pool thought they had room: it is behind
+            source.stale(uuid.UUID(best.supporter_id))
+    else:
+        await session.commit()
+    await find_supporter(
+        db, request_id=request.id, now=now, settings=settings, notify=notify, source=source,
+        forward=forward,
+    )  # fmt: skip
+    return None
 
 
 async def retry_waiting(
@@ -165,7 +233,7 @@ async def expire(
         await find_supporter(
             db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
             forward=forward,
-        )
+        )  # fmt: skip
     if request_id is None:
         async with db.session() as session:
             stale = await requests.stale_searching(
@@ -178,7 +246,7 @@ async def expire(
             await find_supporter(
                 db, request_id=owner, now=now, settings=settings, notify=notify, source=source,
                 forward=forward,
-            )
+            )  # fmt: skip
     return len(reopened)
 
 
@@ -219,8 +287,7 @@ async def assign_pooled(
         await find_supporter(
             db, request_id=request_id, now=now, settings=settings, notify=notify, source=source,
             forward=forward,
-        )
+        )  # fmt: skip
     if ids:
         log.info("batch window: %s pooled, %s assigned jointly", len(ids), offered)
     return offered
-

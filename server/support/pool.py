@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,7 +17,6 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from sqlmodel.sql.expression import Select
 
 from matching import model as m
 from matching.batch import assign_batch
@@ -47,7 +46,9 @@ __all__ = [
     "Capacity",
     "Load",
     "PoolSource",
+    "Wanted",
     "assign_window",
+    "capacity_counts",
     "capacity_used",
     "load_details",
     "load_pool",
@@ -55,64 +56,49 @@ __all__ = [
     "rank_candidates",
     "supporter_rows",
     "to_supporter",
+    "wanted_new",
+    "wanted_requests",
 ]
 
 MATCH_POLICY = m.Policy(same_network_only=True)
 _PENDING = OfferStatus.PENDING.value
 _LIVE_OR_TAKEN = (OfferStatus.PENDING.value, OfferStatus.ACCEPTED.value)
+_KIND_PENDING, _KIND_WEEK, _KIND_ROOMS = 0, 1, 2
 
 
 # -- load: what a supporter carries now ----------------------------------------------------------
 
 
-def _live_offers(now: datetime) -> Select[uuid.UUID, int]:
-    """Pending offers that have not expired, counted per supporter."""
-    return (
-        select(Offer.supporter_id, func.count())
-        .where(Offer.status == OfferStatus.PENDING.value, col(Offer.expires_at) > now)
-        .group_by(col(Offer.supporter_id))
+def _count(query: Any) -> sa.ScalarSelect[int]:
+    return sa.select(func.count()).select_from(query.subquery()).scalar_subquery()
+
+
+def capacity_counts(
+    supporter_id: uuid.UUID | sa.ColumnElement[uuid.UUID], *, now: datetime
+) -> tuple[sa.ColumnElement[int], sa.ColumnElement[int]]:
+    """(concurrent load, weekly count) of one supporter as SQL expressions: the definitions
+    ranking uses (`Load`), for a statement that checks the caps in the same breath."""
+    live = select(Offer.id).where(
+        Offer.supporter_id == supporter_id,
+        Offer.status == OfferStatus.PENDING.value,
+        col(Offer.expires_at) > now,
     )
-
-
-def _open_rooms() -> Select[uuid.UUID, int]:
-    """Rooms a supporter is still in and that are still open, counted per supporter."""
-    return (
-        select(RoomMember.account_id, func.count())
+    rooms = (
+        select(RoomMember.id)
         .join(Room, col(Room.id) == col(RoomMember.room_id))
         .where(
+            RoomMember.account_id == supporter_id,
             RoomMember.role == MemberRole.SUPPORTER.value,
             col(RoomMember.left_at).is_(None),
             col(Room.closed_at).is_(None),
         )
-        .group_by(col(RoomMember.account_id))
     )
-
-
-def _this_week(now: datetime) -> Select[uuid.UUID, datetime]:
-    """Offers made in the last week that still count against the weekly cap."""
-    return select(Offer.supporter_id, Offer.created_at).where(
-        col(Offer.status).in_(_LIVE_OR_TAKEN), col(Offer.created_at) > now - WEEK
+    week = select(Offer.id).where(
+        Offer.supporter_id == supporter_id,
+        col(Offer.status).in_(_LIVE_OR_TAKEN),
+        col(Offer.created_at) > now - WEEK,
     )
-
-
-async def _loads(
-    session: AsyncSession, *, now: datetime, supporter_id: uuid.UUID | None = None
-) -> tuple[dict[uuid.UUID, int], dict[uuid.UUID, list[datetime]]]:
-    """Current load (live offers + open rooms) and this week's assignments, per supporter (of
-    one supporter, or of all)."""
-    offers, rooms, week = _live_offers(now), _open_rooms(), _this_week(now)
-    if supporter_id is not None:
-        offers = offers.where(Offer.supporter_id == supporter_id)
-        rooms = rooms.where(RoomMember.account_id == supporter_id)
-        week = week.where(Offer.supporter_id == supporter_id)
-    load: dict[uuid.UUID, int] = defaultdict(int)
-    for query in (offers, rooms):
-        for who, count in (await session.exec(query)).all():
-            load[who] += count
-    recent: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-    for who, at in (await session.exec(week)).all():
-        recent[who].append(at)
-    return load, recent
+    return _count(live) + _count(rooms), _count(week)
 
 
 class Capacity:
@@ -128,51 +114,121 @@ class Capacity:
 async def capacity_used(
     session: AsyncSession, *, supporter_id: uuid.UUID, now: datetime
 ) -> Capacity:
-    """The supporter's current load and weekly count, by the same definition ranking uses."""
-    load, recent = await _loads(session, now=now, supporter_id=supporter_id)
-    return Capacity(concurrent=load[supporter_id], weekly=len(recent[supporter_id]))
+    """The supporter's current load and weekly count, by the same definition ranking uses
+    (one statement)."""
+    concurrent, weekly = capacity_counts(supporter_id, now=now)
+    connection = await session.connection()
+    row = (await connection.execute(sa.select(concurrent, weekly))).one()
+    return Capacity(concurrent=int(row[0]), weekly=int(row[1]))
 
 
 # -- the request and the pool as matching sees them ------------------------------------------------
 
 
-async def _blocked_with(session: AsyncSession, account_id: uuid.UUID) -> set[uuid.UUID]:
-    rows = await session.exec(
-        select(Block.blocker_id, Block.blocked_id).where(
-            sa.or_(col(Block.blocker_id) == account_id, col(Block.blocked_id) == account_id)
-        )
+_REQUEST_COLUMNS: tuple[Any, ...] = (
+    col(SupportRequest.id),
+    col(SupportRequest.status),
+    col(SupportRequest.requester_id),
+    col(SupportRequest.topics),
+    col(SupportRequest.urgency),
+    col(SupportRequest.languages),
+    col(SupportRequest.same_specialty_only),
+    col(Account.institution_id),
+    col(Institution.network_id),
+    col(Profile.specialty),
+    col(Profile.years_experience),
+    col(Profile.career_stage),
+    col(Profile.languages).label("profile_languages"),
+    col(Profile.time_zone),
+)
+
+
+def _excluded(request_id: uuid.UUID, requester_id: uuid.UUID) -> sa.CompoundSelect[Any]:
+    """Supporters already offered this request, and blocks either way: never candidates."""
+    return sa.union(
+        sa.select(col(Offer.supporter_id)).where(col(Offer.request_id) == request_id),
+        sa.select(col(Block.blocked_id)).where(col(Block.blocker_id) == requester_id),
+        sa.select(col(Block.blocker_id)).where(col(Block.blocked_id) == requester_id),
     )
-    return {b if a == account_id else a for a, b in rows.all()}
 
 
-async def _wanted(
-    session: AsyncSession, *, request: SupportRequest, now: datetime
-) -> tuple[m.SupportRequest, uuid.UUID]:
-    """The request as `matching` sees it, and the requester's network."""
-    requester = await session.get(Account, request.requester_id)
-    profile = await session.get(Profile, request.requester_id)
-    assert requester is not None and profile is not None
-    institution = await session.get(Institution, requester.institution_id)
-    assert institution is not None  # accounts reference institutions by foreign key
-    offered = await session.exec(select(Offer.supporter_id).where(Offer.request_id == request.id))
-    # Supporters already offered this request, and blocks either way, are never candidates.
-    excluded = await _blocked_with(session, requester.id) | set(offered.all())
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """A request as `matching` sees it (`request`), read in two statements, with what the
+    matchmaker needs besides: its status now, its requester and the requester's network."""
+
+    request: m.SupportRequest
+    status: str
+    requester_id: uuid.UUID
+    network_id: uuid.UUID
+
+
+_REQUESTER_COLUMNS: tuple[Any, ...] = _REQUEST_COLUMNS[7:]
+
+
+def _as_wanted(
+    request: Any, requester: Any, excluded: Iterable[uuid.UUID], now: datetime
+) -> Wanted:
+    """`request` (a row or a `SupportRequest`) and its requester's row as matching sees them."""
     wanted = m.SupportRequest(
         request_id=str(request.id),
-        requester_id=str(requester.id),
+        requester_id=str(request.requester_id),
         institution_id=str(requester.institution_id),
-        network_id=str(institution.network_id),
-        specialty=profile.specialty,
-        years_experience=profile.years_experience,
-        career_stage=CareerStage(profile.career_stage),
+        network_id=str(requester.network_id),
+        specialty=requester.specialty,
+        years_experience=requester.years_experience,
+        career_stage=CareerStage(requester.career_stage),
         topics=parse_topics(request.topics),
-        languages=frozenset(request.languages or profile.languages),
-        utc_offset_minutes=utc_offset_minutes(profile.time_zone, now=now),
+        languages=frozenset(request.languages or requester.profile_languages),
+        utc_offset_minutes=utc_offset_minutes(requester.time_zone, now=now),
         urgency=Urgency(request.urgency),
         same_specialty_only=request.same_specialty_only,
         blocked_supporter_ids=frozenset(str(i) for i in excluded),
     )
-    return wanted, institution.network_id
+    return Wanted(wanted, request.status, request.requester_id, requester.network_id)
+
+
+async def wanted_requests(
+    session: AsyncSession, *, ids: Sequence[uuid.UUID], now: datetime
+) -> dict[uuid.UUID, Wanted]:
+    """The given requests (those that exist, whatever their status) as matching sees them:
+    one join of request, requester, profile and institution, and one query per request for
+    whom it excludes."""
+    connection = await session.connection()
+    query = (
+        sa.select(*_REQUEST_COLUMNS)
+        .select_from(SupportRequest)
+        .join(Account, col(Account.id) == col(SupportRequest.requester_id))
+        .join(Profile, col(Profile.account_id) == col(SupportRequest.requester_id))
+        .join(Institution, col(Institution.id) == col(Account.institution_id))
+        .where(col(SupportRequest.id).in_(list(ids)))
+    )
+    found: dict[uuid.UUID, Wanted] = {}
+    for row in (await connection.execute(query)).all():
+        excluded = (await connection.execute(_excluded(row.id, row.requester_id))).scalars()
+        found[row.id] = _as_wanted(row, row, excluded, now)
+    return found
+
+
+async def wanted_new(
+    session: AsyncSession, *, request: SupportRequest, now: datetime
+) -> Wanted | None:
+    """A request not saved yet (`requests.new_request`) as matching sees it, in two statements
+    (the requester's profile and network; blocks either way). None when the requester has no
+    profile."""
+    connection = await session.connection()
+    query = (
+        sa.select(*_REQUESTER_COLUMNS)
+        .select_from(Account)
+        .join(Profile, col(Profile.account_id) == col(Account.id))
+        .join(Institution, col(Institution.id) == col(Account.institution_id))
+        .where(col(Account.id) == request.requester_id)
+    )
+    requester = (await connection.execute(query)).first()
+    if requester is None:
+        return None
+    excluded = (await connection.execute(_excluded(request.id, request.requester_id))).scalars()
+    return _as_wanted(request, requester, excluded, now)
 
 
 # -- supporters as rows, and rows as `matching.Supporter` ---------------------------------------
@@ -252,22 +308,41 @@ def matchable(row: sa.Row[Any]) -> bool:
 async def load_details(
     session: AsyncSession, *, now: datetime, ids: Collection[uuid.UUID] | None = None
 ) -> dict[uuid.UUID, Load]:
-    """Each supporter's `Load` (of the given ones, or of everyone with any)."""
-    rooms = _open_rooms()
-    pending = select(Offer.supporter_id, Offer.expires_at).where(Offer.status == _PENDING)
-    week = _this_week(now)
+    """Each supporter's `Load` (of the given ones, or of everyone with any), in one statement:
+    pending offers' expiries, this week's offers, and open rooms, tagged by kind."""
+    pending = sa.select(
+        col(Offer.supporter_id), sa.literal(_KIND_PENDING), col(Offer.expires_at), sa.literal(1)
+    ).where(col(Offer.status) == _PENDING)
+    week = sa.select(
+        col(Offer.supporter_id), sa.literal(_KIND_WEEK), col(Offer.created_at), sa.literal(1)
+    ).where(col(Offer.status).in_(_LIVE_OR_TAKEN), col(Offer.created_at) > now - WEEK)
+    rooms = (
+        sa.select(col(RoomMember.account_id), sa.literal(_KIND_ROOMS), sa.null(), func.count())
+        .join(Room, col(Room.id) == col(RoomMember.room_id))
+        .where(
+            col(RoomMember.role) == MemberRole.SUPPORTER.value,
+            col(RoomMember.left_at).is_(None),
+            col(Room.closed_at).is_(None),
+        )
+        .group_by(col(RoomMember.account_id))
+    )
     if ids is not None:
         wanted = list(ids)
-        rooms = rooms.where(col(RoomMember.account_id).in_(wanted))
         pending = pending.where(col(Offer.supporter_id).in_(wanted))
         week = week.where(col(Offer.supporter_id).in_(wanted))
-    open_rooms: dict[uuid.UUID, int] = dict((await session.exec(rooms)).all())
+        rooms = rooms.where(col(RoomMember.account_id).in_(wanted))
+    # The first SELECT's column types decode the union's rows (the datetimes on SQLite).
+    connection = await session.connection()
+    union: Any = sa.union_all(pending, week, rooms)
+    rows: Sequence[Any] = (await connection.execute(union)).all()
+    open_rooms: dict[uuid.UUID, int] = {}
     expiries: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-    for who, at in (await session.exec(pending)).all():
-        expiries[who].append(at)
     started: dict[uuid.UUID, list[datetime]] = defaultdict(list)
-    for who, at in (await session.exec(week)).all():
-        started[who].append(at)
+    for who, kind, at, count in rows:
+        if kind == _KIND_ROOMS:
+            open_rooms[who] = int(count)
+        else:
+            (expiries if kind == _KIND_PENDING else started)[who].append(at)
     return {
         who: Load(open_rooms.get(who, 0), tuple(expiries.get(who, ())), tuple(started.get(who, ())))
         for who in open_rooms.keys() | expiries.keys() | started.keys()
@@ -325,7 +400,7 @@ async def _network_pool(
 async def rank_candidates(
     session: AsyncSession,
     *,
-    request: SupportRequest,
+    request: SupportRequest | Wanted,
     now: datetime,
     k: int,
     source: PoolSource | None = None,
@@ -334,12 +409,17 @@ async def rank_candidates(
     """The `k` best supporters of the requester's network (other institutions only) who have not
     been offered this request yet, best first. Reads only.
 
-    The pool comes from `source` (a worker's `Roster`), else it is read from the database now.
+    `request` is a row, or what `wanted_requests` read already (the matchmaker's case: it reads
+    the request's status in the same statement). The pool comes from `source` (a worker's
+    `Roster`), else it is read from the database now.
     """
-    wanted, network_id = await _wanted(session, request=request, now=now)
-    pool = await _network_pool(session, network_id=network_id, now=now, source=source)
+    if isinstance(request, Wanted):
+        wanted = request
+    else:
+        wanted = (await wanted_requests(session, ids=[request.id], now=now))[request.id]
+    pool = await _network_pool(session, network_id=wanted.network_id, now=now, source=source)
     # No await between getting the pool and ranking on it: nothing changes it meanwhile.
-    return rank(pool, wanted, now=now, k=k, policy=policy)
+    return rank(pool, wanted.request, now=now, k=k, policy=policy)
 
 
 async def assign_window(
@@ -356,9 +436,10 @@ async def assign_window(
     requests missing from the result are left for the online path. Reads only.
     """
     by_network: dict[uuid.UUID, list[m.SupportRequest]] = defaultdict(list)
-    for request in requests:
-        wanted, network_id = await _wanted(session, request=request, now=now)
-        by_network[network_id].append(wanted)
+    found = await wanted_requests(session, ids=[r.id for r in requests], now=now)
+    for request in requests:  # in the window's order
+        wanted = found[request.id]
+        by_network[wanted.network_id].append(wanted.request)
     chosen: dict[uuid.UUID, m.Candidate] = {}
     for network_id, wanted_list in by_network.items():
         pool = await _network_pool(session, network_id=network_id, now=now, source=source)

@@ -28,7 +28,10 @@ __all__ = [
     "expire_waiting",
     "get_own_request",
     "give_up",
+    "insert_request",
     "keep_looking",
+    "new_request",
+    "no_profile",
     "open_request",
     "pooled_requests",
     "resume_waiting",
@@ -54,6 +57,27 @@ async def open_request(
     now: datetime,
 ) -> SupportRequest:
     """Open a request (status `searching`). Conflict when one is open or there is no profile."""
+    request = new_request(
+        account=account, topics=topics, urgency=urgency, languages=languages,
+        same_specialty_only=same_specialty_only, now=now,
+    )  # fmt: skip
+    if await session.get(Profile, account.id) is None:
+        raise no_profile()
+    await insert_request(session, request=request)
+    return request
+
+
+def new_request(
+    *,
+    account: Account,
+    topics: Sequence[str],
+    urgency: str,
+    languages: Sequence[str] | None,
+    same_specialty_only: bool,
+    now: datetime,
+) -> SupportRequest:
+    """A checked, not yet saved request (status `searching`; `insert_request` saves it).
+    Forbidden for a role that cannot ask, InvalidInput for bad topics, languages or urgency."""
     if account.role not in CAN_ASK:
         raise Forbidden("only clinicians and supporters ask for support")
     if not 1 <= len(topics) <= MAX_TOPICS:
@@ -67,17 +91,8 @@ async def open_request(
     try:
         parsed_urgency = Urgency(urgency)
     except ValueError:
-        raise InvalidInput(
-            "urgency: one of " + ", ".join(u.value for u in Urgency)
-        ) from None
-    if await session.get(Profile, account.id) is None:
-        raise Conflict("set your profile (PUT /api/v1/profile) before asking for support")
-    existing = await session.exec(
-        select(SupportRequest.id).where(SupportRequest.open_for == account.id)
-    )
-    if existing.first() is not None:
-        raise Conflict(_ALREADY_OPEN)
-    request = SupportRequest(
+        raise InvalidInput("urgency: one of " + ", ".join(u.value for u in Urgency)) from None
+    return SupportRequest(
         requester_id=account.id,
         open_for=account.id,
         status=_SEARCHING,
@@ -88,12 +103,21 @@ async def open_request(
         created_at=now,
         updated_at=now,
     )
+
+
+def no_profile() -> Conflict:
+    """What asking without a profile gets."""
+    return Conflict("set your profile (PUT /api/v1/profile) before asking for support")
+
+
+async def insert_request(session: AsyncSession, *, request: SupportRequest) -> None:
+    """Save a `new_request`. Conflict when the requester has an open request already."""
     session.add(request)
     try:
+        # `open_for` is unique: a second open request fails here (no read first).
         await session.flush()
     except IntegrityError:
         raise Conflict(_ALREADY_OPEN) from None
-    return request
 
 
 async def get_own_request(
@@ -158,7 +182,7 @@ async def give_up(session: AsyncSession, *, request_id: uuid.UUID, now: datetime
 async def keep_looking(
     session: AsyncSession, *, account: Account, request_id: uuid.UUID, now: datetime
 ) -> SupportRequest:
-    """"Keep looking for me" on the caller's unavailable request: it opens again (`waiting`)
+    """ "Keep looking for me" on the caller's unavailable request: it opens again (`waiting`)
     and is retried when a supporter becomes free. `Conflict` when it is not unavailable or the
     caller has another open request; `NotFound` for anyone else's."""
     request = await get_own_request(session, account=account, request_id=request_id)

@@ -23,7 +23,7 @@ How the roster stays current:
 - If pub/sub may have lost notes (`RESYNC`), every pool is rebuilt in the background; ranking
   goes on with the old one meanwhile. Any supporter changed during a build is re-read after it.
 
-Blocks are read per request (`pool._wanted`): a block concerns one pair, not the pool.
+Blocks are read per request (`pool.wanted_requests`): a block concerns one pair, not the pool.
 Not thread-safe: one roster per worker, used from its event loop.
 """
 
@@ -390,5 +390,3 @@ async def _read(
         rows.update((r.id, r) for r in await supporter_rows(session, ids=chunk))
         loads.update(await load_details(session, now=now, ids=chunk))
     return rows, loads
-
-

@@ -16,7 +16,7 @@ from server.api.schemas import (
     SupportRequestIn,
     SupportRequestOut,
 )
-from server.api.views import offer_view, request_view, room_view
+from server.api.views import offer_view, offered_view, request_view, room_view
 from server.db.models import Account
 from server.federation import forwarding, shared_rooms
 from server.federation.forwarding import Forwarder
@@ -54,22 +54,24 @@ RequestChurn = account_rate_limit("request_limiter")
 async def create_request(
     body: SupportRequestIn, account: Member, session: SessionDep, state: StateDep, now: Now
 ) -> SupportRequestOut:
-    request = await requests.open_request(
-        session,
-        account=account,
-        topics=body.topics,
-        urgency=body.urgency,
-        languages=body.languages,
-        same_specialty_only=body.same_specialty_only,
-        now=now,
-    )
-    await session.commit()
-    if not matchmaker.pooled(state.settings, request.urgency):
-        await matchmaker.find_supporter(
-            state.db, request_id=request.id, now=now, settings=state.settings,
-            notify=state.notify, source=state.roster,
-            forward=Forwarder(state.db, state.federation),
+    if matchmaker.pooled(state.settings, body.urgency):  # the batch window offers it
+        request = await requests.open_request(
+            session, account=account, topics=body.topics, urgency=body.urgency,
+            languages=body.languages, same_specialty_only=body.same_specialty_only, now=now,
         )  # fmt: skip
+        await session.commit()
+        return await _view(state, account, request.id)
+    request = requests.new_request(
+        account=account, topics=body.topics, urgency=body.urgency, languages=body.languages,
+        same_specialty_only=body.same_specialty_only, now=now,
+    )  # fmt: skip
+    # Saved and, usually, offered in one transaction: what was made is what is answered.
+    expires = await matchmaker.open_and_offer(
+        state.db, session, request=request, now=now, settings=state.settings,
+        notify=state.notify, source=state.roster, forward=Forwarder(state.db, state.federation),
+    )  # fmt: skip
+    if expires is not None:
+        return offered_view(request, offer_expires_at=expires, updated_at=now)
     return await _view(state, account, request.id)
 
 

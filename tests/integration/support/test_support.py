@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from server.accounts.roles import Role
 from server.db.models import Offer, Profile, Room, SupporterProfile, SupportRequest
 from tests.integration.peers import (
     EMERGENCY,
+    _person,
     assert_problem,
     clinician,
     count,
@@ -246,3 +248,12 @@ def test_a_disabled_supporter_is_never_reserved_even_by_a_stale_pool(world: Worl
     again = asker.ask(("adverse-event",))
     assert again["status"] == "unavailable"
     assert count(world, Offer, Offer.supporter_id == disabled) == 0
+
+
+def test_asking_without_a_profile_is_refused_and_changes_nothing(world: World) -> None:
+    supporter(world, "b")
+    asker = _person(world, Role.CLINICIAN, "a")  # registered, no profile yet
+    before = count(world, SupportRequest), count(world, Offer)
+    assert_problem(asker.call("POST", "/api/v1/support-requests", {"topics": ["burnout"]}),
+                   409, "set your profile")  # fmt: skip
+    assert (count(world, SupportRequest), count(world, Offer)) == before

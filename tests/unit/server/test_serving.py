@@ -28,3 +28,17 @@ def test_peerhaven_serve_passes_the_options(monkeypatch: pytest.MonkeyPatch) -> 
     args = cli.build_parser().parse_args(["serve"])
     assert cli.cmd_serve(args, settings) == 0
     assert seen["ws_max_size"] == 7777 and seen["factory"] is True
+
+
+def test_peerhaven_serve_gives_workers_time_to_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    # uvicorn's own 5 s killed workers that were still importing on a busy host, forever.
+    import uvicorn
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs, app=app))
+    args = cli.build_parser().parse_args(["serve", "--workers", "2"])
+    assert cli.cmd_serve(args, Settings()) == 0
+    assert seen["workers"] == 2 and seen["timeout_worker_healthcheck"] == 60
+    args = cli.build_parser().parse_args(["serve", "--worker-timeout", "9"])
+    cli.cmd_serve(args, Settings())
+    assert seen["timeout_worker_healthcheck"] == 9
