@@ -137,12 +137,9 @@ class RelaySocket:
 
     async def _serve(self, account_id: uuid.UUID, inbox: Inbox) -> None:
         # Subscribed first, then read: every later entry reaches the inbox (or leaves a gap).
-        async with self.state.db.session() as session:
-            where = await mailbox.position(session, account_id=account_id)
-        self.lane = DeliveryLane(cursor=where.cursor, backlog=where.backlog)
+        cursor = await self._open_lane(account_id)
         # Nothing else sends yet: no lock (an idle socket never makes one).
-        await self._send_text(Ready(cursor=where.cursor).model_dump_json(), alone=True)
-        del where
+        await self._send_text(Ready(cursor=cursor).model_dump_json(), alone=True)
         assert self.token_id is not None and self.token_expires is not None
         self._reader = asyncio.current_task()
         loop = asyncio.get_running_loop()
@@ -168,6 +165,15 @@ class RelaySocket:
             with contextlib.suppress(asyncio.CancelledError, _Gone, _Closed, Exception):
                 await pump
             self._reader = None
+
+    async def _open_lane(self, account_id: uuid.UUID) -> int:
+        """Read where the account's mailbox stands and set up the lane; the cursor. (A function of
+        its own: a local `session` in `_serve`'s frame would keep the closed session, its
+        identity map and its event registry alive for the socket's whole life.)"""
+        async with self.state.db.session() as session:
+            where = await mailbox.position(session, account_id=account_id)
+        self.lane = DeliveryLane(cursor=where.cursor, backlog=where.backlog)
+        return where.cursor
 
     def _stop(self, reason: BaseException) -> None:
         """End the connection from outside the reader (a timer, the pump, the session watch):
