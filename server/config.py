@@ -154,8 +154,8 @@ class Settings(BaseSettings):
     ws_session_check_seconds: float = Field(
         default=60.0,
         gt=0,
-        description="How often an open socket re-checks its token (revoked, account disabled) "
-        "in case the pub/sub message that ends it was lost.",
+        description="How often a worker re-checks the tokens of all its open sockets in one "
+        "query (revoked, account disabled), in case the pub/sub message that ends one was lost.",
     )
     ws_protocol_log_interval_seconds: float = Field(
         default=60.0,

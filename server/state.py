@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from server.config import Settings
 from server.db.engine import Database
@@ -18,6 +19,7 @@ from server.platform.throttle import Throttle, ThrottleStorage
 from server.push.sender import PushSender
 from server.relay.connections import ConnectionCounter
 from server.relay.context import RelayContext
+from server.relay.watch import SessionWatch
 from server.relay.writer import MailboxWriter
 from server.support.roster import Roster
 
@@ -45,8 +47,9 @@ class AppState:
     federation: Gateway
     push: PushSender
 
-    @property
+    @cached_property
     def relay(self) -> RelayContext:
+        """Built once: its `sessions` watch is one per worker, for all the worker's sockets."""
         return RelayContext(
             settings=self.settings,
             db=self.db,
@@ -55,4 +58,7 @@ class AppState:
             connections=self.connections,
             unauthenticated=self.unauthenticated,
             clock=self.clock,
+            sessions=SessionWatch(
+                self.db, clock=self.clock, every=self.settings.ws_session_check_seconds
+            ),
         )

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
@@ -73,7 +74,55 @@ class Control:
 
 Message = bytes | Sequenced | Control
 Item = Message | _Resync
-Inbox = asyncio.Queue[Item]
+
+
+class Inbox:
+    """A bounded FIFO of `Item`s for one reader, with `asyncio.Queue`'s methods that the relay
+    uses (`put_nowait` raises `asyncio.QueueFull`). Lighter than a `Queue` (which holds three
+    deques and an event from the start): an idle inbox holds no buffer and no future, since every
+    open socket keeps one for its whole life."""
+
+    __slots__ = ("_items", "_waiter", "maxsize")
+
+    def __init__(self, maxsize: int = 0) -> None:
+        self.maxsize = maxsize
+        self._items: deque[Item] | None = None  # made on the first put, dropped when emptied
+        self._waiter: asyncio.Future[None] | None = None
+
+    def qsize(self) -> int:
+        return len(self._items) if self._items is not None else 0
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def put_nowait(self, item: Item) -> None:
+        if self._items is None:
+            self._items = deque()
+        elif 0 < self.maxsize <= len(self._items):
+            raise asyncio.QueueFull
+        self._items.append(item)
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def get_nowait(self) -> Item:
+        if not self._items:
+            raise asyncio.QueueEmpty
+        item = self._items.popleft()
+        if not self._items:
+            self._items = None
+        return item
+
+    async def get(self) -> Item:
+        """The next item, waiting for one. One reader at a time."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.get_nowait()
+
 
 _RESYNC_ALL = b'{"resync":true}'
 
@@ -99,7 +148,7 @@ class _Fanout:
 
     @contextmanager
     def subscribe(self, account: str) -> Iterator[Inbox]:
-        inbox: Inbox = asyncio.Queue(maxsize=self.inbox_size)
+        inbox = Inbox(maxsize=self.inbox_size)
         self._inboxes.setdefault(account, set()).add(inbox)
         try:
             yield inbox

@@ -2,8 +2,9 @@
 
 Logout, token revocation and account disable change the database first; then this tells every
 worker through pub/sub, and each closes the matching sockets with 4001. Pub/sub may lose the
-message (Redis down); each socket also re-checks its token every
-`PEERHAVEN_WS_SESSION_CHECK_SECONDS`, so a lost message delays the close, never prevents it.
+message (Redis down); each worker also re-checks all its sockets' tokens every
+`PEERHAVEN_WS_SESSION_CHECK_SECONDS` (`server.relay.watch`, one query for all), so a lost message
+delays the close, never prevents it.
 Domain code ends sessions through this without importing the relay.
 """
 

@@ -10,6 +10,7 @@ from server.config import Settings
 from server.db.engine import Database
 from server.platform.pubsub import PubSub
 from server.relay.connections import ConnectionCounter
+from server.relay.watch import SessionWatch
 from server.relay.writer import MailboxWriter
 
 __all__ = ["RelayContext"]
@@ -24,3 +25,4 @@ class RelayContext:
     connections: ConnectionCounter  # open sockets per account
     unauthenticated: ConnectionCounter  # sockets per client address not yet authenticated
     clock: Callable[[], datetime]
+    sessions: SessionWatch  # the periodic check of this worker's sockets' tokens

@@ -1,6 +1,13 @@
-"""One WebSocket connection: authenticate with the first frame, then run three tasks side by side
-until one ends: a receiver (client frames), a pump (pub/sub inbox → `deliver`, in seq order, see
-`server.relay.lane`) and a watch (the token's expiry and revocation)."""
+"""One WebSocket connection: authenticate with the first frame, then serve it until it ends.
+
+The connection's own task reads the client's frames; one more task, the pump, forwards the pub/sub
+inbox (`deliver` in seq order, see `server.relay.lane`). The token's expiry is a timer, and the
+periodic re-check of revocation is the worker's `SessionWatch`, not a task per socket. Either of
+them, or the pump, ends the connection by cancelling the reader with the reason to close.
+
+When a send fails because the client went away, the reader does not stop at once: it goes on
+through the frames the server had already received (up to the disconnect) and processes their
+acks, so entries a client acknowledged just before dropping leave the mailbox."""
 
 from __future__ import annotations
 
@@ -12,7 +19,12 @@ import uuid
 from datetime import datetime
 
 from pydantic import BaseModel
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from starlette.websockets import (
+    WebSocket,
+    WebSocketDisconnect,
+    WebSocketDisconnected,
+    WebSocketState,
+)
 
 from crypto import DecodeError, Envelope
 from server.accounts import auth
@@ -53,6 +65,11 @@ log = logging.getLogger(__name__)
 _BINARY = "binary frames are not accepted: send one JSON object per text frame"
 
 
+_DRAIN_SECONDS = 5.0
+"""A guard, not a tunable: after a failed send the transport has already queued everything it
+received and then the disconnect, so draining ends by itself; this bounds it if it did not."""
+
+
 def _ref(frame: Send) -> str | None:
     try:
         return Envelope.decode(frame.envelope).message_id
@@ -65,6 +82,10 @@ class _Closed(Exception):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+
+
+class _Gone(Exception):
+    """A send failed: the client is gone. Only its already received frames remain to process."""
 
 
 class RelaySocket:
@@ -80,8 +101,12 @@ class RelaySocket:
             capacity=self.settings.ws_burst,
             period=self.settings.ws_burst / self.settings.ws_messages_per_second,
         )
-        self._send_lock = asyncio.Lock()
-        self._lane_lock = asyncio.Lock()  # a sync answer and live deliveries never interleave
+        # Both locks are made on first use: an idle socket never needs them.
+        self._send_lock: asyncio.Lock | None = None
+        self._lane_lock: asyncio.Lock | None = None  # a sync answer and live deliveries never mix
+        self._gone = False  # a send failed: drain the received frames, send nothing more
+        self._ending: BaseException | None = None  # why the reader was cancelled
+        self._reader: asyncio.Task[object] | None = None
         self._missed = False  # live deliveries arrived while the lane was closed
         self.lane = DeliveryLane(cursor=0, backlog=True)
         self.account_id: uuid.UUID | None = None
@@ -104,36 +129,69 @@ class RelaySocket:
         except _Closed as closed:
             log.info("conn %s closed: %s", self.id, closed.reason)
             await self._close(closed.code, closed.reason)
-        except (WebSocketDisconnect, OSError):  # OSError: uvicorn's ClientDisconnected
+        except (WebSocketDisconnect, OSError, _Gone):  # OSError: uvicorn's ClientDisconnected
             log.debug("conn %s disconnected", self.id)
-        except Exception as exc:  # the store failed under the pump or the watch: start over
+        except Exception as exc:  # the store failed under the pump: start over
             log.warning("conn %s failed (%s); closing", self.id, type(exc).__name__)
             await self._close(CloseCode.INTERNAL_ERROR, "server error; reconnect")
 
     async def _serve(self, account_id: uuid.UUID, inbox: Inbox) -> None:
         # Subscribed first, then read: every later entry reaches the inbox (or leaves a gap).
+        cursor = await self._open_lane(account_id)
+        # Nothing else sends yet: no lock (an idle socket never makes one).
+        await self._send_text(Ready(cursor=cursor).model_dump_json(), alone=True)
+        assert self.token_id is not None and self.token_expires is not None
+        self._reader = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        left = (self.token_expires - self.state.clock()).total_seconds()
+        expiry = loop.call_later(
+            max(0.0, left), self._stop, _Closed(CloseCode.UNAUTHENTICATED, "token expired")
+        )
+        pump = asyncio.create_task(self._pump(inbox), name=f"pump-{self.id}")
+        pump.add_done_callback(self._pump_ended)
+        try:
+            with self.state.sessions.watch(self.token_id, self._session_ended):
+                await self._receive()
+        except asyncio.CancelledError:
+            reason, self._ending = self._ending, None
+            if reason is None:  # the server is shutting down
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            raise reason from None
+        finally:
+            expiry.cancel()
+            pump.remove_done_callback(self._pump_ended)
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, _Gone, _Closed, Exception):
+                await pump
+            self._reader = None
+
+    async def _open_lane(self, account_id: uuid.UUID) -> int:
+        """Read where the account's mailbox stands and set up the lane; the cursor. (A function of
+        its own: a local `session` in `_serve`'s frame would keep the closed session, its
+        identity map and its event registry alive for the socket's whole life.)"""
         async with self.state.db.session() as session:
             where = await mailbox.position(session, account_id=account_id)
         self.lane = DeliveryLane(cursor=where.cursor, backlog=where.backlog)
-        await self._send(Ready(cursor=where.cursor))
-        tasks = [
-            asyncio.create_task(self._receive(), name=f"receive-{self.id}"),
-            asyncio.create_task(self._pump(inbox), name=f"pump-{self.id}"),
-            asyncio.create_task(self._watch(), name=f"watch-{self.id}"),
-        ]
-        try:
-            done, _pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, OSError,
-                                         RuntimeError, _Closed):  # fmt: skip
-                    await task
-        for task in done:
-            error = task.exception()
-            if error is not None:
-                raise error
+        return where.cursor
+
+    def _stop(self, reason: BaseException) -> None:
+        """End the connection from outside the reader (a timer, the pump, the session watch):
+        cancel the reader, which raises `reason` in its place. The first reason wins."""
+        if self._ending is None and self._reader is not None and not self._reader.done():
+            self._ending = reason
+            self._reader.cancel()
+
+    def _session_ended(self) -> None:
+        self._stop(_Closed(CloseCode.UNAUTHENTICATED, "session ended"))
+
+    def _pump_ended(self, pump: asyncio.Task[None]) -> None:
+        if pump.cancelled():
+            return
+        error = pump.exception()
+        if error is None or isinstance(error, _Gone):  # gone: the reader drains, then ends
+            return
+        self._stop(error)
 
     async def _authenticate(self) -> uuid.UUID:
         try:
@@ -182,24 +240,41 @@ class RelaySocket:
         return text
 
     async def _receive(self) -> None:
-        assert self.account_id is not None
+        """Read frames until the client disconnects (`WebSocketDisconnect`) or one of them closes
+        the connection (`_Closed`)."""
         while True:
             raw = await self._receive_raw()
             if self.limiter.acquire("frames", now=time.monotonic()) > 0:
                 raise _Closed(CloseCode.RATE_LIMITED, "too many frames")
             self._check_expiry()
             try:
-                if isinstance(raw, bytes):
-                    raise MalformedFrame(_BINARY)
-                frame = parse_client_frame(raw)
-                await self._handle(frame)
-            except ServiceError as error:
-                await self._send(error_frame(error))
-            except (WebSocketDisconnect, _Closed, OSError):
-                raise
-            except Exception as exc:  # the store failed: say so, keep the connection
-                log.warning("conn %s: frame failed (%s)", self.id, type(exc).__name__)
-                await self._send(error_frame(Unavailable("not stored; try again")))
+                await self._frame(raw)
+            except _Gone:
+                self._drain()
+
+    def _drain(self) -> None:
+        """The client is gone: keep reading what it sent before (until the disconnect the
+        transport queued after it), but not forever."""
+        if self._ending is None and self._reader is not None:
+            loop = asyncio.get_running_loop()
+            loop.call_later(_DRAIN_SECONDS, self._stop, WebSocketDisconnect(1006))
+
+    async def _frame(self, raw: str | bytes) -> None:
+        assert self.account_id is not None
+        try:
+            if isinstance(raw, bytes):
+                raise MalformedFrame(_BINARY)
+            frame = parse_client_frame(raw)
+            if self._gone and not isinstance(frame, Ack):  # nobody to answer: only acks count
+                return
+            await self._handle(frame)
+        except ServiceError as error:
+            await self._send(error_frame(error))
+        except (WebSocketDisconnect, _Closed, _Gone, OSError):
+            raise
+        except Exception as exc:  # the store failed: say so, keep the connection
+            log.warning("conn %s: frame failed (%s)", self.id, type(exc).__name__)
+            await self._send(error_frame(Unavailable("not stored; try again")))
 
     async def _handle(self, frame: Auth | Send | Ack | Sync | Ping) -> None:
         assert self.account_id is not None
@@ -233,7 +308,7 @@ class RelaySocket:
     async def _sync(self, after: int) -> None:
         """Answer a client's `sync`: every held entry after `after`, then `synced`. Live deliveries
         wait meanwhile, and the first answer opens the lane for them."""
-        async with self._lane_lock:
+        async with self._lane():
             last = await self._send_held(after)
             self.lane.synced(after, last)
             await self._send(Synced(cursor=last if last is not None else after))
@@ -260,6 +335,11 @@ class RelaySocket:
         if last is not None:
             self.lane.sent(last)
 
+    def _lane(self) -> asyncio.Lock:
+        if self._lane_lock is None:
+            self._lane_lock = asyncio.Lock()
+        return self._lane_lock
+
     async def _pump(self, inbox: Inbox) -> None:
         while True:
             item = await inbox.get()
@@ -268,7 +348,7 @@ class RelaySocket:
             elif isinstance(item, bytes):  # a notification: not part of the mailbox's order
                 await self._send_text(item.decode())
             else:
-                async with self._lane_lock:
+                async with self._lane():
                     await self._deliver(item)
 
     async def _deliver(self, item: Sequenced | object) -> None:
@@ -303,34 +383,27 @@ class RelaySocket:
         if self.token_expires is not None and self.state.clock() >= self.token_expires:
             raise _Closed(CloseCode.UNAUTHENTICATED, "token expired")
 
-    async def _watch(self) -> None:
-        """Close at the token's expiry; re-check it now and then (revoked, account disabled) in
-        case the pub/sub message that ends this session was lost."""
-        assert self.token_id is not None and self.token_expires is not None
-        every = self.settings.ws_session_check_seconds
-        while True:
-            left = (self.token_expires - self.state.clock()).total_seconds()
-            await asyncio.sleep(max(0.0, min(left, every)))
-            self._check_expiry()
-            try:
-                async with self.state.db.session() as session:
-                    active = await auth.token_is_active(
-                        session, token_id=self.token_id, now=self.state.clock()
-                    )
-            except Exception as exc:  # the database is away: the next check, or the expiry
-                log.warning("conn %s: session check failed (%s)", self.id, type(exc).__name__)
-                continue
-            if not active:
-                raise _Closed(CloseCode.UNAUTHENTICATED, "session ended")
-
     # -- output -----------------------------------------------------------------------------------
 
     async def _send(self, frame: BaseModel) -> None:
         await self._send_text(frame.model_dump_json())
 
-    async def _send_text(self, text: str) -> None:
-        async with self._send_lock:
-            await self.ws.send_text(text)
+    async def _send_text(self, text: str, *, alone: bool = False) -> None:
+        """Send one frame (`alone`: no other sender can exist yet); raises `_Gone` when the
+        client is gone (then and ever after)."""
+        if self._gone:
+            raise _Gone
+        try:
+            if alone:
+                await self.ws.send_text(text)
+                return
+            if self._send_lock is None:
+                self._send_lock = asyncio.Lock()
+            async with self._send_lock:
+                await self.ws.send_text(text)
+        except (WebSocketDisconnect, OSError, WebSocketDisconnected):
+            self._gone = True
+            raise _Gone from None
 
     async def _close(self, code: CloseCode, reason: str) -> None:
         if self.ws.application_state != WebSocketState.DISCONNECTED:
