@@ -164,11 +164,7 @@ def flow(world: World, tmp_path: Path) -> Iterator[Flow]:
 async def test_an_unread_message_pushes_new_message(
     world: World, flow: Flow, service: PushService
 ) -> None:
-    browser = Browser(endpoint=f"{service.base_url}/push/supporter")
-    response = flow.supporter.client.http.post(
-        SUBSCRIPTIONS, json=browser.subscription(), headers=_auth(flow.supporter)
-    )
-    assert response.status_code == 201, response.text
+    browser = _subscribe_supporter(flow, service)
     alice = await open_socket(world.server.base_url, flow.clinician.client._token)
     session = flow.clinician.client.start_session(flow.room_id)
     envelope = session.encrypt(b"the canary that must not reach a push service")
@@ -185,15 +181,20 @@ def _auth(side: Any) -> dict[str, str]:
     return {"Authorization": f"Bearer {side.client._token}"}
 
 
-@SQLITE_ONLY
-async def test_a_message_read_at_once_pushes_nothing(
-    world: World, flow: Flow, service: PushService
-) -> None:
+def _subscribe_supporter(flow: Flow, service: PushService) -> Browser:
     browser = Browser(endpoint=f"{service.base_url}/push/supporter")
     response = flow.supporter.client.http.post(
         SUBSCRIPTIONS, json=browser.subscription(), headers=_auth(flow.supporter)
     )
     assert response.status_code == 201, response.text
+    return browser
+
+
+@SQLITE_ONLY
+async def test_a_message_read_at_once_pushes_nothing(
+    world: World, flow: Flow, service: PushService
+) -> None:
+    _subscribe_supporter(flow, service)
     alice = await open_socket(world.server.base_url, flow.clinician.client._token)
     bob = await open_socket(world.server.base_url, flow.supporter.client._token)
     envelope = flow.clinician.client.start_session(flow.room_id).encrypt(b"read at once")
@@ -221,11 +222,7 @@ async def test_one_sweep_checks_every_waiting_recipient_with_one_query(
     from server.db.engine import Database
     from server.push.sender import PushSender
 
-    browser = Browser(endpoint=f"{service.base_url}/push/supporter")
-    response = flow.supporter.client.http.post(
-        SUBSCRIPTIONS, json=browser.subscription(), headers=_auth(flow.supporter)
-    )
-    assert response.status_code == 201, response.text
+    browser = _subscribe_supporter(flow, service)
     alice = await open_socket(world.server.base_url, flow.clinician.client._token)
     envelope = flow.clinician.client.start_session(flow.room_id).encrypt(b"left unread")
     await alice.send({"type": "send", "envelope": envelope.encode().decode()})
