@@ -73,6 +73,7 @@ class PushSender:
         self._clock = clock
         self._tasks: set[asyncio.Task[Any]] = set()
         self._last_message: dict[uuid.UUID, float] = {}
+        self._pruned_at = time.monotonic()
         self._waiting: dict[uuid.UUID, float] = {}  # recipient → when stored (arrival order)
         self._sweeper: asyncio.Task[None] | None = None
         self._http: aiohttp.ClientSession | None = None
@@ -133,9 +134,11 @@ class PushSender:
             for who in due:
                 del self._waiting[who]
             cooldown = self._settings.push_message_cooldown_seconds
-            self._last_message = {
-                who: at for who, at in self._last_message.items() if now - at < cooldown
-            }
+            if now - self._pruned_at >= cooldown:  # forget cooled accounts, once per cooldown
+                self._pruned_at = now
+                self._last_message = {
+                    who: at for who, at in self._last_message.items() if now - at < cooldown
+                }
             for who in unread:
                 self._last_message[who] = now
                 self._spawn(self.send(who, PushKind.MESSAGE))
